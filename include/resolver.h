@@ -1,0 +1,4 @@
+/* resolver.h: not written yet. */
+#ifndef MTASTS_RESOLVER_H
+#define MTASTS_RESOLVER_H
+#endif

@@ -1,0 +1,2 @@
+/* control.c: not written yet. */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* discover.c: not written yet. */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* dns.c: not written yet. */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* fetch.c: not written yet. */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* netstring.c: not written yet. */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* reply.c: not written yet. */
+#include "config.h"

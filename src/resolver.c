@@ -1,0 +1,2 @@
+/* resolver.c: not written yet. */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* server.c: not written yet. */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* sts.c: not written yet. */
+#include "config.h"
