@@ -21,6 +21,7 @@
 
 #include "cache.h"
 #include "config.h"
+#include "control.h"
 #include "defaults.h"
 #include "dns.h"
 #include "fetch.h"
@@ -42,6 +43,7 @@ struct mtastsd {
 	SSL_CTX			*ssl;
 	struct resolver		*resolver;
 	struct server		*server;
+	struct control		*control;
 	struct event		*ev_term, *ev_int, *ev_hup, *ev_drain;
 	uint64_t		 drain_until;
 };
@@ -191,6 +193,33 @@ mtastsd_hup_cb(evutil_socket_t sig, short events, void *arg)
 	    "restart to change\"");
 }
 
+/* Open the control socket, creating its directory; NULL if not possible. */
+static struct control *
+mtastsd_control(struct mtastsd *d)
+{
+	struct control	*ctl;
+	char		*dir, *slash, *err = NULL;
+
+	if (d->cfg->control == NULL)
+		return (NULL);
+	dir = xstrdup(d->cfg->control);
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) == -1 && errno != EEXIST)
+			log_warn("event=mkdir dir=%s", dir);
+	}
+	free(dir);
+	if ((ctl = control_new(d->base, d->resolver, d->cfg->control,
+	    &err)) == NULL) {
+		log_warnx("event=control-unavailable error=\"%s\" next=\""
+		    "mtastsctl cannot reach this daemon\"", err);
+		free(err);
+		return (NULL);
+	}
+	log_info("event=control-listening path=%s", d->cfg->control);
+	return (ctl);
+}
+
 /* Tell systemd we are ready when it asked (sd_notify protocol). */
 static void
 mtastsd_notify(const char *msg)
@@ -323,6 +352,7 @@ main(int argc, char **argv)
 		if (server_listen(d.server, &d.cfg->listen[i], &err) != 0)
 			fatalx("cannot listen: %s", err);
 	}
+	d.control = mtastsd_control(&d);
 	if (!foreground && daemon(0, 0) == -1)
 		fatal("daemon");
 	mtastsd_pidfile(d.cfg);
@@ -343,6 +373,7 @@ main(int argc, char **argv)
 
 	mtastsd_notify("STOPPING=1");
 	resolver_sync(d.resolver);
+	control_free(d.control);
 	server_free(d.server);
 	resolver_free(d.resolver);
 	cache_close(d.cache);
