@@ -23,6 +23,7 @@
 
 #define CACHE_DIR_MODE		0750	/* directories created for the file */
 #define CACHE_SQLERR_MAX	256	/* bytes of an SQLite message kept */
+#define CACHE_TIME_MAX		253402300799LL	/* 9999-12-31: times read are clamped */
 
 /*
  * Version 1 of the schema.  Changing it means a new CACHE_SCHEMA_VERSION
@@ -317,8 +318,8 @@ cache_delete_row(struct cache *c, const char *domain)
 	sqlite3_bind_text(c->delete_one, 1, domain, -1, SQLITE_STATIC);
 	if (cache_step(c, c->delete_one) == 0)
 		return;
-	log_debug("cache file=%s domain=%s delete failed, retry at next "
-	    "flush: %s", c->path, domain, c->sqlerr);
+	log_debug("cache file=%s domain=%s delete failed error=\"%s\", "
+	    "retrying at next flush", c->path, domain, c->sqlerr);
 	c->deletes = xrealloc(c->deletes, (c->ndeletes + 1) * sizeof *c->deletes);
 	c->deletes[c->ndeletes++] = xstrdup(domain);
 }
@@ -373,8 +374,8 @@ cache_remove_all(struct cache *c)
 	c->pending_delete_all = 0;
 	if (cache_step(c, c->delete_all) == 0)
 		return;
-	log_debug("cache file=%s delete-all failed, retry at next flush: %s",
-	    c->path, c->sqlerr);
+	log_debug("cache file=%s delete-all failed error=\"%s\", retrying "
+	    "at next flush", c->path, c->sqlerr);
 	c->pending_delete_all = 1;
 }
 
@@ -604,19 +605,20 @@ cache_flush(struct cache *c)
 	cache_deletes_free(c);
 	c->pending_delete_all = 0;
 	if (!c->persistent)
-		log_info("cache file=%s writes work again, entries=%zu written",
-		    c->path, n);
+		log_info("cache file=%s writes work again written=%zu", c->path,
+		    n);
 	c->persistent = 1;
 	return (0);
 
 fail:
 	cache_rollback(c);
 	if (c->persistent)
-		log_warnx("cache file=%s write failed: %s; %zu entries kept in "
-		    "memory, retrying later", c->path, c->sqlerr, n);
+		log_warnx("cache file=%s write failed error=\"%s\" dirty=%zu, "
+		    "keeping entries in memory, retrying later", c->path,
+		    c->sqlerr, n);
 	else
-		log_debug("cache file=%s write failed again: %s; dirty=%zu",
-		    c->path, c->sqlerr, n);
+		log_debug("cache file=%s write failed again error=\"%s\" "
+		    "dirty=%zu", c->path, c->sqlerr, n);
 	c->persistent = 0;
 	return (-1);
 }
@@ -673,8 +675,8 @@ cache_load_policy(struct cache *c, struct cache_entry *e, sqlite3_stmt *st)
 			}
 		}
 	}
-	log_warnx("cache file=%s domain=%s stored policy dropped: %s; "
-	    "metadata kept, will discover again", c->path, e->domain, why);
+	log_warnx("cache file=%s domain=%s stored policy dropped reason=%s, "
+	    "keeping metadata, will discover again", c->path, e->domain, why);
 	e->policy_id[0] = '\0';
 	e->fetched_at = 0;
 	cache_dirty(c, e);
@@ -692,28 +694,32 @@ cache_load_row(struct cache *c, sqlite3_stmt *st)
 	domain = (const char *)sqlite3_column_text(st, COL_DOMAIN);
 	len = domain != NULL ? strlen(domain) : 0;
 	if (len == 0 || len > DOMAIN_MAX || htab_get(c->index, domain)) {
-		log_warnx("cache file=%s row skipped: invalid domain", c->path);
+		log_warnx("cache file=%s row skipped reason=domain-invalid "
+		    "length=%zu", c->path, len);
 		return;
 	}
 	e = cache_entry_new(c, domain);
 	cache_col_str(st, COL_POLICY_ID, e->policy_id, sizeof e->policy_id);
-	e->fetched_at = sqlite3_column_int64(st, COL_FETCHED_AT);
-	e->txt_checked_at = sqlite3_column_int64(st, COL_TXT_CHECKED_AT);
+	e->fetched_at = cache_col_clamp(st, COL_FETCHED_AT, CACHE_TIME_MAX);
+	e->txt_checked_at = cache_col_clamp(st, COL_TXT_CHECKED_AT,
+	    CACHE_TIME_MAX);
 	e->txt_ttl = cache_col_clamp(st, COL_TXT_TTL, UINT32_MAX);
 	status = (const char *)sqlite3_column_text(st, COL_STATUS);
 	if ((s = cache_status_parse(status != NULL ? status : "")) == -1) {
-		log_warnx("cache file=%s domain=%s unknown status, taken as "
-		    "failed", c->path, domain);
+		log_warnx("cache file=%s domain=%s status unknown, taking it "
+		    "as failed", c->path, domain);
 		s = CACHE_FAILED;
 	}
 	e->status = s;
 	cache_col_str(st, COL_REASON, e->reason, sizeof e->reason);
 	cache_col_str(st, COL_LAST_ERROR, e->last_error, sizeof e->last_error);
-	e->last_error_at = sqlite3_column_int64(st, COL_LAST_ERROR_AT);
-	e->retry_at = sqlite3_column_int64(st, COL_RETRY_AT);
+	e->last_error_at = cache_col_clamp(st, COL_LAST_ERROR_AT,
+	    CACHE_TIME_MAX);
+	e->retry_at = cache_col_clamp(st, COL_RETRY_AT, CACHE_TIME_MAX);
 	e->failures = cache_col_clamp(st, COL_FAILURES, UINT_MAX);
-	e->refresh_at = sqlite3_column_int64(st, COL_REFRESH_AT);
-	e->last_query_at = sqlite3_column_int64(st, COL_LAST_QUERY_AT);
+	e->refresh_at = cache_col_clamp(st, COL_REFRESH_AT, CACHE_TIME_MAX);
+	e->last_query_at = cache_col_clamp(st, COL_LAST_QUERY_AT,
+	    CACHE_TIME_MAX);
 	e->queries = (uint64_t)sqlite3_column_int64(st, COL_QUERIES);
 	cache_load_policy(c, e, st);
 }
@@ -884,7 +890,7 @@ cache_pragmas(struct cache *c)
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		mode = sqlite3_column_text(st, 0);
 		if (mode == NULL || strcmp((const char *)mode, "wal") != 0)
-			log_warnx("cache file=%s journal_mode=%s, not wal: "
+			log_warnx("cache file=%s journal_mode=%s (not wal), "
 			    "readers may wait for writes", c->path,
 			    mode != NULL ? (const char *)mode : "?");
 	} else
@@ -904,7 +910,7 @@ cache_close_db(struct cache *c)
 	sqlite3_finalize(c->delete_all);
 	c->upsert = c->delete_one = c->delete_all = NULL;
 	if (c->db != NULL && sqlite3_close(c->db) != SQLITE_OK)
-		log_warnx("cache file=%s close: %s", c->path,
+		log_warnx("cache file=%s close failed error=\"%s\"", c->path,
 		    sqlite3_errmsg(c->db));
 	c->db = NULL;
 }
@@ -995,6 +1001,10 @@ cache_open(const char *path, int readonly, char **err)
 	struct stat	 sb;
 
 	*err = NULL;
+	if (*path == '\0') {
+		xasprintf(err, "cache: empty path");
+		return (NULL);
+	}
 	if (stat(path, &sb) == -1) {
 		if (errno != ENOENT || readonly) {
 			xasprintf(err, "cache %s: %s", path, strerror(errno));
@@ -1030,8 +1040,9 @@ cache_close(struct cache *c)
 	if (c == NULL)
 		return;
 	if (cache_writable(c) && cache_flush(c) != 0)
-		log_warnx("cache file=%s closing with %zu unwritten entries: "
-		    "%s", c->path, c->ndirty, c->sqlerr);
+		log_warnx("cache file=%s closing with unwritten=%zu "
+		    "error=\"%s\", those changes are lost", c->path, c->ndirty,
+		    c->sqlerr);
 	cache_close_db(c);
 	cache_free_entries(c);
 	cache_deletes_free(c);

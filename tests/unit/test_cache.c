@@ -634,6 +634,47 @@ test_bad_policy_text(void)
 	cache_close(c);
 }
 
+/* Rows edited by hand with odd values load without harm. */
+static void
+test_odd_rows(void)
+{
+	const char		*path = tpath("odd.db");
+	struct cache		*c;
+	struct cache_entry	*e;
+	char			*err;
+
+	c = open_ok(path, 0);
+	e = cache_add(c, "odd.example");
+	cache_set_policy(c, e, policy(body_enforce), "id1", 1000);
+	e = cache_add(c, "longid.example");
+	cache_set_policy(c, e, policy(body_enforce), "id2", 1000);
+	cache_close(c);
+	sql_exec(path, "UPDATE domains SET status='weird', "
+	    "fetched_at=9223372036854775807, txt_ttl=-5, failures=-1, "
+	    "retry_at=-100 WHERE domain='odd.example';"
+	    "UPDATE domains SET policy_id='" "0123456789012345678901234567890123"
+	    "' WHERE domain='longid.example';"
+	    "INSERT INTO domains (domain) VALUES ('');");
+	c = open_ok(path, 0);
+	is_int((long)cache_count(c), 2, "odd rows: empty domain skipped");
+	e = cache_get(c, "odd.example");
+	is_int(e->status, CACHE_FAILED, "odd rows: unknown status is failed");
+	is_int((long)e->fetched_at, 253402300799L,
+	    "odd rows: huge time clamped (year 9999)");
+	is_int((long)cache_entry_expires(e), 253402300799L + 604800,
+	    "odd rows: expiry computed without overflow");
+	is_int((long)e->txt_ttl, 0, "odd rows: negative ttl is 0");
+	is_int((long)e->failures, 0, "odd rows: negative failures is 0");
+	is_int((long)e->retry_at, 0, "odd rows: negative time is 0");
+	e = cache_get(c, "longid.example");
+	ok(e->policy == NULL && e->policy_id[0] == '\0',
+	    "odd rows: over-long stored id drops the policy");
+	cache_close(c);
+	err = open_fails("", 0);
+	ok(has(err, "empty path"), "empty path: refused");
+	free(err);
+}
+
 /* A policy built by hand (no text) is stored as an equivalent body. */
 static void
 test_policy_without_text(void)
@@ -1193,6 +1234,7 @@ main(void)
 	test_columns();
 	test_exim_query();
 	test_bad_policy_text();
+	test_odd_rows();
 	test_policy_without_text();
 	test_schema_newer();
 	test_schema_foreign();
