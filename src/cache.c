@@ -360,14 +360,22 @@ cache_free_cb(const char *key, void *value, void *arg)
 	return (0);
 }
 
-void
-cache_remove_all(struct cache *c)
+/* Free every entry and the index. */
+static void
+cache_free_entries(struct cache *c)
 {
 	htab_foreach(c->index, cache_free_cb, NULL);
 	htab_free(c->index);
-	c->index = htab_new();
+	c->index = NULL;
 	c->dirty = NULL;
 	c->ndirty = 0;
+}
+
+void
+cache_remove_all(struct cache *c)
+{
+	cache_free_entries(c);
+	c->index = htab_new();
 	if (!cache_writable(c))
 		return;
 	cache_deletes_free(c);
@@ -981,17 +989,6 @@ cache_open_db(struct cache *c, char **err)
 fail:
 	cache_rollback(c);
 	return (-1);
-}
-
-/* Free every entry and the index. */
-static void
-cache_free_entries(struct cache *c)
-{
-	htab_foreach(c->index, cache_free_cb, NULL);
-	htab_free(c->index);
-	c->index = NULL;
-	c->dirty = NULL;
-	c->ndirty = 0;
 }
 
 struct cache *
