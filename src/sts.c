@@ -186,6 +186,7 @@ sts_name_valid(const char *s, size_t len)
 	return (1);
 }
 
+/* Record one finding; see sts_diag_add. */
 static void
 sts_diag_vadd(struct sts_diag *d, int line, int error, const char *code,
     const char *rfc, const char *fmt, va_list ap)
@@ -221,6 +222,7 @@ sts_diag_add(struct sts_diag *d, int line, int error, const char *code,
 	va_end(ap);
 }
 
+/* Whether any kept finding is an error. */
 int
 sts_diag_has_error(const struct sts_diag *d)
 {
@@ -238,6 +240,7 @@ sts_diag_has_error(const struct sts_diag *d)
 
 /* TXT records (section 3.1). */
 
+/* Concatenate the length-prefixed strings of one TXT RR (A4). */
 int
 sts_txt_join(const uint8_t *rdata, size_t rdlen, char *out, size_t outsz)
 {
@@ -407,6 +410,7 @@ sts_txt_parse(const char *rec, size_t len, struct sts_txt *out,
 	return (0);
 }
 
+/* Discard non-candidates; exactly one must remain and parse (A5, A6). */
 enum sts_txt_result
 sts_txt_select(const char *const *recs, const size_t *lens, size_t n,
     struct sts_txt *out, struct sts_diag *diag)
@@ -828,6 +832,7 @@ sts_mx_valid(const char *s, size_t len)
 	}
 }
 
+/* Exact or one-label wildcard match, ASCII case-insensitive (D31). */
 int
 sts_mx_match(const char *pattern, const char *host)
 {
