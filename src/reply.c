@@ -55,7 +55,6 @@ static const char *reply_mode_word(const struct sts_policy *,
 static void	 reply_add_lines(struct reply_buf *, const struct sts_policy *,
 		    size_t *);
 static void	 reply_add_synth(struct reply_buf *, const struct sts_policy *);
-static int	 reply_mx_match(const char *, const char *);
 static size_t	 reply_utf8_len(const unsigned char *);
 
 /* Append n bytes unless that would pass REPLY_MAX. */
@@ -386,33 +385,6 @@ reply_postfix(const char *domain, const struct sts_policy *p,
 }
 
 /*
- * Whether the MX host name matches one checked pattern (RFC 8461 4.1):
- * case-insensitive, one final dot on the host ignored, "*." standing for
- * exactly one label.  Hosts that are not LDH host names never match.
- */
-static int
-reply_mx_match(const char *pattern, const char *host)
-{
-	size_t		 hlen = strlen(host), plen;
-	const char	*dot;
-
-	if (hlen > 0 && host[hlen - 1] == '.')
-		hlen--;
-	if (!key_is_hostname(host, hlen))
-		return (0);
-	if (pattern[0] != '*')
-		return (strlen(pattern) == hlen &&
-		    strncasecmp(pattern, host, hlen) == 0);
-	pattern += 2;
-	plen = strlen(pattern);
-	dot = memchr(host, '.', hlen);
-	if (dot == NULL || dot == host)
-		return (0);
-	return ((size_t)(host + hlen - dot - 1) == plen &&
-	    strncasecmp(dot + 1, pattern, plen) == 0);
-}
-
-/*
  * The Exim line-protocol reply (contrib/exim/README.md, "Protocol"):
  * without host "enforce P1:P2", "testing P1:P2" or "none"; with host
  * "enforce match", "enforce nomatch", "testing match", "testing nomatch"
@@ -436,7 +408,7 @@ reply_exim(const char *domain, const struct sts_policy *p,
 	if (host != NULL) {
 		for (i = 0; i < p->nmx && !match; i++) {
 			if (reply_mx_ok(p, i))
-				match = reply_mx_match(p->mx[i], host);
+				match = sts_mx_match(p->mx[i], host);
 		}
 		reply_adds(&b, match ? " match" : " nomatch");
 		return (reply_finish(&b, REPLY_EXIM_NONE));
