@@ -26,7 +26,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "conf.h"
 #include "defaults.h"
 #include "log.h"
 #include "util.h"
@@ -131,7 +130,7 @@ static const struct config_option config_options[] = {
 	  FIELD(config, discovery_timeout),
 	  .help = "longest wait of a query for a never-seen domain" },
 	{ .name = "fetch-timeout", .type = CT_SECONDS, .arg = "DURATION",
-	  .def = CONFIG_XSTR(FETCH_TIMEOUT) "s", .min = 1, .max = 60,
+	  .def = CONFIG_XSTR(DEFAULT_FETCH_TIMEOUT) "s", .min = 1, .max = 60,
 	  FIELD(config, fetch_timeout),
 	  .help = "whole HTTPS policy fetch, all addresses" },
 	{ .name = "dns-timeout", .type = CT_MSECONDS, .arg = "DURATION",

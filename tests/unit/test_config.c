@@ -13,7 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "conf.h"
 #include "defaults.h"
 #include "log.h"
 #include "tap.h"
@@ -86,7 +85,7 @@ test_defaults(void)
 		long long	 want;
 	} rows[] = {
 		{ "discovery_timeout", F(discovery_timeout), DISCOVERY_TIMEOUT },
-		{ "fetch_timeout", F(fetch_timeout), FETCH_TIMEOUT },
+		{ "fetch_timeout", F(fetch_timeout), DEFAULT_FETCH_TIMEOUT },
 		{ "dns_timeout_ms", F(dns_timeout_ms), DNS_TIMEOUT_MS },
 		{ "dns_tries", F(dns_tries), DNS_TRIES },
 		{ "max_policy_size", F(max_policy_size), POLICY_MAX },

@@ -1,9 +1,5 @@
 /*
- * conf.h: the configuration (module config.c).  Not named config.h: that
- * name belongs to the autoconf header, which -I. puts first on the include
- * path, so a module header of the same name could never be included.
- *
- * The configuration.  Every option comes from one table (name,
+ * config.h: the configuration.  Every option comes from one table (name,
  * type, default, bounds, help), shared by the parser, `mtastsd -n`, and
  * the mtastsd.conf(5) page.  The file is "name value" lines; '#' starts a
  * comment; a zone is "zone NAME key=value ...".  A parse builds a fresh
