@@ -91,17 +91,40 @@ struct config	*config_default(void);
  * config_errors_free).
  */
 struct config	*config_load(const char *path, char ***errs, size_t *nerrs);
+/* The same from an open stream; name is used in the messages. */
+struct config	*config_load_fp(FILE *, const char *name, char ***errs,
+		    size_t *nerrs);
 void		 config_free(struct config *);
 void		 config_errors_free(char **errs, size_t nerrs);
 /* The zone for a map name: a configured zone or the default zone. */
 const struct zone *config_zone(const struct config *, const char *name,
 		    size_t len);
-/* Parse "inet:HOST:PORT" / "unix:PATH" into a listen_addr; -1 on error. */
+/*
+ * Parse "inet:HOST:PORT" / "unix:PATH [mode=0660] [owner=U] [group=G]"
+ * into a listen_addr (proto LISTEN_SOCKETMAP); -1 on error with a static
+ * reason in *why.
+ */
 int		 config_parse_listen(const char *s, struct listen_addr *,
 		    const char **why);
+/* Free the strings of a listen_addr filled by config_parse_listen. */
+void		 config_listen_clear(struct listen_addr *);
 /* Print every option with its default and help (mtastsd -n -v). */
 void		 config_print(const struct config *, FILE *);
 /* The default cache path for this user (root or per-user). */
 char		*config_default_cache(void);
+/* The default control socket path for this user (root or per-user). */
+char		*config_default_control(void);
+
+/* One row of the option table, for documentation checks. */
+struct config_optdoc {
+	const char	*name;
+	const char	*arg;		/* "DURATION", "ADDR", ... */
+	const char	*def;		/* as written in a file; NULL: none or computed */
+	char		 bounds[64];	/* "1s to 90s", or "" when unbounded */
+	int		 repeatable;
+	const char	*help;
+};
+/* Fill doc with table row i; -1 past the end. */
+int		 config_optdoc(size_t i, struct config_optdoc *doc);
 
 #endif
