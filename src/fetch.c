@@ -80,8 +80,9 @@ struct fetch_attempt {
 	char			 error[FETCH_ERROR_MAX];
 
 	/* What libevent and OpenSSL told us along the way. */
-	int			 hello_sent;	/* TCP was up: ClientHello written */
 	int			 tls_heard;	/* the peer sent TLS bytes */
+	int			 hs_exits;	/* handshake steps that stopped short */
+	int			 hs_errno;	/* errno at the last of them */
 	int			 handshake_done;
 	int			 verify_err;	/* first X509_V_ERR_*, 0 if none */
 	int			 got_headers;
@@ -339,37 +340,41 @@ fetch_verify_cb(int preverify_ok, X509_STORE_CTX *store)
 	return (preverify_ok);
 }
 
-/* OpenSSL message callback: learn whether TCP was up and the peer spoke TLS. */
+/* OpenSSL message callback: learn whether the peer spoke TLS at all. */
 static void
 fetch_msg_cb(int write_p, int version, int content_type, const void *buf,
     size_t len, SSL *ssl, void *arg)
 {
 	struct fetch_attempt	*at = arg;
 
-	if (at == NULL)
-		return;
-	/*
-	 * A sent handshake message is reported only once the socket took
-	 * all of it (record headers are reported before the write).
-	 */
-	if (write_p && content_type == SSL3_RT_HANDSHAKE)
-		at->hello_sent = 1;
-	else if (!write_p)
+	if (at != NULL && !write_p)
 		at->tls_heard = 1;
 }
 
-/* OpenSSL info callback: note the end of the handshake and the version. */
+/*
+ * OpenSSL info callback: note the end of the handshake and the version,
+ * and keep errno each time a handshake step stops short: the last one
+ * tells a refused or unreachable connect (the ClientHello write fails)
+ * from a server that accepted and went away.  libevent's own cleanup
+ * makes system calls before it calls us, so errno is stale by then.
+ */
 static void
 fetch_info_cb(const SSL *ssl, int where, int ret)
 {
 	struct fetch_attempt	*at;
+	int			 saved = errno;
 
-	if ((where & SSL_CB_HANDSHAKE_DONE) == 0)
-		return;
 	if ((at = SSL_get_app_data(ssl)) == NULL)
 		return;
-	at->handshake_done = 1;
-	at->tls_version = SSL_get_version(ssl);
+	if ((where & SSL_CB_EXIT) && ret <= 0) {
+		at->hs_exits++;
+		at->hs_errno = saved;
+	}
+	if (where & SSL_CB_HANDSHAKE_DONE) {
+		at->handshake_done = 1;
+		at->tls_version = SSL_get_version(ssl);
+	}
+	errno = saved;
 }
 
 /* evbuffer callback on the connection's input: count plaintext received. */
@@ -417,6 +422,27 @@ fetch_ssl_reason(struct fetch_attempt *at, char *buf, size_t len)
 	return ("connection closed during the handshake");
 }
 
+/* errno values that mean the TCP connection itself failed. */
+static int
+fetch_connect_errno(int e)
+{
+	switch (e) {
+	case ECONNREFUSED:
+	case EHOSTUNREACH:
+	case ENETUNREACH:
+	case ENETDOWN:
+	case EHOSTDOWN:
+	case ETIMEDOUT:
+	case EADDRNOTAVAIL:
+	case EAFNOSUPPORT:
+	case EACCES:
+	case EPERM:
+		return (1);
+	default:
+		return (0);
+	}
+}
+
 /* A connection-level failure: before or during the TLS handshake. */
 static void
 fetch_attempt_conn_failed(struct fetch_attempt *at)
@@ -425,6 +451,7 @@ fetch_attempt_conn_failed(struct fetch_attempt *at)
 	char		 buf[256];
 	int		 e;
 
+	e = at->hs_exits > 0 ? at->hs_errno : at->sys_errno;
 	if (at->verify_err == X509_V_ERR_HOSTNAME_MISMATCH) {
 		fetch_attempt_fail(at, FETCH_CERT,
 		    "certificate does not match %s (server %s)", f->host,
@@ -433,34 +460,17 @@ fetch_attempt_conn_failed(struct fetch_attempt *at)
 		fetch_attempt_fail(at, FETCH_CERT,
 		    "certificate of %s not valid for %s: %s", at->addr,
 		    f->host, X509_verify_cert_error_string(at->verify_err));
-	} else if (at->hello_sent || at->tls_heard) {
+	} else if (!at->tls_heard && fetch_connect_errno(e)) {
+		fetch_attempt_fail(at, FETCH_CONNECT,
+		    "connection to %s port %d failed: %s", at->addr,
+		    f->opts.port, strerror(e));
+	} else if (at->tls_heard || at->hs_exits > 0) {
 		fetch_attempt_fail(at, FETCH_TLS,
 		    "TLS handshake with %s failed: %s", at->addr,
 		    fetch_ssl_reason(at, buf, sizeof(buf)));
 	} else {
-		e = at->sys_errno;
-		switch (e) {
-		case ECONNREFUSED:
-		case ECONNRESET:
-		case EHOSTUNREACH:
-		case ENETUNREACH:
-		case ENETDOWN:
-		case EHOSTDOWN:
-		case ETIMEDOUT:
-		case EADDRNOTAVAIL:
-		case EAFNOSUPPORT:
-		case EACCES:
-		case EPERM:
-			fetch_attempt_fail(at, FETCH_CONNECT,
-			    "connection to %s port %d failed: %s", at->addr,
-			    f->opts.port, strerror(e));
-			break;
-		default:
-			fetch_attempt_fail(at, FETCH_CONNECT,
-			    "connection to %s port %d failed", at->addr,
-			    f->opts.port);
-			break;
-		}
+		fetch_attempt_fail(at, FETCH_CONNECT,
+		    "connection to %s port %d failed", at->addr, f->opts.port);
 	}
 }
 
