@@ -576,7 +576,7 @@ fetch_http_header_cb(struct evhttp_request *req, void *arg)
 	struct fetch_attempt	*at = arg;
 	struct evkeyvalq	*hdrs;
 	struct evbuffer		*in;
-	const char		*v;
+	const char		*v, *ctype;
 
 	if (at->done)
 		return (-1);
@@ -586,8 +586,8 @@ fetch_http_header_cb(struct evhttp_request *req, void *arg)
 	at->header_bytes = at->raw_in - evbuffer_get_length(in);
 	at->http_status = evhttp_request_get_response_code(req);
 	hdrs = evhttp_request_get_input_headers(req);
-	if ((v = evhttp_find_header(hdrs, "Content-Type")) != NULL)
-		at->content_type = fetch_clean_copy(v, strlen(v),
+	if ((ctype = evhttp_find_header(hdrs, "Content-Type")) != NULL)
+		at->content_type = fetch_clean_copy(ctype, strlen(ctype),
 		    FETCH_FIELD_MAX);
 	if ((v = evhttp_find_header(hdrs, "Location")) != NULL)
 		at->location = fetch_clean_copy(v, strlen(v), FETCH_FIELD_MAX);
@@ -609,8 +609,8 @@ fetch_http_header_cb(struct evhttp_request *req, void *arg)
 			    at->http_status);
 		return (-1);
 	}
-	if (!fetch_content_type_ok(at->content_type)) {
-		if (at->content_type == NULL)
+	if (!fetch_content_type_ok(ctype)) {
+		if (ctype == NULL)
 			fetch_attempt_fail(at, FETCH_CONTENT_TYPE,
 			    "no Content-Type (text/plain required)");
 		else
@@ -771,7 +771,11 @@ fetch_attempt_setup(struct fetch *f, struct fetch_attempt *at)
 	evhttp_add_header(out, "Host", f->host);
 	evhttp_add_header(out, "User-Agent", FETCH_USER_AGENT);
 	evhttp_add_header(out, "Connection", "close");
-	/* The request callback may run from here already; it only records. */
+	/*
+	 * Host is the policy host alone: RFC 8461 fetches use port 443, and
+	 * opts->port exists for tests.  The request callback may run from
+	 * inside evhttp_make_request already; it only records.
+	 */
 	if (evhttp_make_request(at->evcon, req, EVHTTP_REQ_GET,
 	    FETCH_PATH) != 0) {
 		fetch_attempt_fail(at, FETCH_CONNECT,
@@ -841,9 +845,10 @@ fetch_step_cb(evutil_socket_t fd, short events, void *arg)
 	if (!at->done)
 		return;
 	fetch_attempt_close(at);
-	log_debug("fetch host=%s addr=%s result=%s%s%s", f->host, at->addr,
-	    fetch_status_name(at->status), at->status != FETCH_OK ?
-	    " error=" : "", at->status != FETCH_OK ? at->error : "");
+	log_debug("fetch host=%s addr=%s result=%s error=\"%s\"%s", f->host,
+	    at->addr, fetch_status_name(at->status), at->error,
+	    f->next < f->naddrs && fetch_rank(at->status) != 0 ?
+	    " next=try-next-address" : "");
 	if (fetch_rank(at->status) == 0) {
 		fetch_report(f, at);
 		return;
