@@ -226,6 +226,9 @@ world_start() {
 	    "$W/nginx/tmp" "$W/postfix"
 	: >"$W/postfix/main.cf"
 	NS="mtasts-$$-$E2E_NAME"
+	# The EXIT trap may run inside a command whose output is redirected
+	# (wait_for sends it to /dev/null): keep the real stdout/stderr.
+	exec 7>&1 8>&2
 	trap world_stop EXIT
 	trap 'exit 130' INT TERM
 	ip netns add "$NS" || bail "ip netns add $NS failed"
@@ -244,6 +247,7 @@ world_start() {
 world_stop() {
 	local st=$? f pid
 	trap - EXIT
+	exec 1>&7 2>&8
 	if [ "$T_DONE" -eq 0 ] && [ -n "${W:-}" ]; then
 		echo "not ok $((T_N + 1)) - $E2E_NAME ended early (status $st)"
 		T_N=$((T_N + 1))
@@ -563,6 +567,11 @@ policy() {
 	mv "$W/www/$1/mta-sts.txt.new" "$W/www/$1/mta-sts.txt"
 }
 
+# policy_remove HOST: nginx answers 404 for the policy from now on.
+policy_remove() {
+	rm -f "$W/www/$1/mta-sts.txt"
+}
+
 # policy_std HOST MODE MAX_AGE MX...: a well-formed policy, lines in the
 # order version, mode, mx..., max_age.
 policy_std() {
@@ -778,15 +787,12 @@ daemon_conf() {
 # namespace, wait until the socketmap port answers.
 daemon_start() {
 	daemon_conf >"$W/mtastsd.conf"
+	: >"$W/daemon.wanted"
 	[ -x "$MTASTSD" ] || bail "no daemon at $MTASTSD"
 	echo "=== start $(date +%T.%N)" >>"$W/log/mtastsd.log"
 	bg_start mtastsd "$MTASTSD" -f -c "$W/mtastsd.conf"
-	if ! wait_for 5 daemon_ready; then
-		diag "mtastsd did not start listening on 127.0.0.1:$MAP_PORT"
-		e2e_failure_diag
-		return 1
-	fi
-	return 0
+	wait_for 5 daemon_ready ||
+	    bail "mtastsd did not start listening on 127.0.0.1:$MAP_PORT: $(tail -n 5 "$W/log/mtastsd.log" | tr '\n' ' ')"
 }
 
 daemon_ready() {
@@ -795,6 +801,7 @@ daemon_ready() {
 
 # daemon_stop [SIGNAL]: TERM by default; daemon_stop KILL for kill -9.
 daemon_stop() {
+	rm -f "$W/daemon.wanted"
 	bg_stop mtastsd "${1:-TERM}"
 }
 
@@ -817,6 +824,10 @@ q() {
 	local key=$1 map=${2:-postfix} out rc
 	shift
 	[ $# -gt 0 ] && shift
+	if [ -f "$W/daemon.wanted" ] && ! bg_alive mtastsd; then
+		printf 'DAEMON DEAD'
+		return 1
+	fi
 	out=$(nsx postmap "$@" -c "$W/postfix" -q "$key" \
 	    "socketmap:inet:127.0.0.1:$MAP_PORT:$map" 2>"$W/log/postmap.err")
 	rc=$?
@@ -833,12 +844,36 @@ q() {
 # qraw KEY [MAP]: the exact reply payload ("OK secure ...", "NOTFOUND ",
 # "TEMP ...") through smq.py.
 qraw() {
+	if [ -f "$W/daemon.wanted" ] && ! bg_alive mtastsd; then
+		printf 'DAEMON DEAD'
+		return 1
+	fi
 	nsx "$PYTHON" "$E2E_DIR/smq.py" -p "$MAP_PORT" -t 20 "${2:-postfix}" "$1"
 }
 
 # smq ARGS...: smq.py with any arguments (raw input, repeats, Exim).
 smq() {
 	nsx "$PYTHON" "$E2E_DIR/smq.py" -p "$MAP_PORT" "$@"
+}
+
+NF="NOTFOUND "
+
+# sec PATTERNS: the reply for an enforce policy in the default zone.
+sec() {
+	printf 'OK secure match=%s servername=hostname' "$1"
+}
+
+# both KEY WANT NAME [MAP]: assert the exact socketmap reply (smq.py) and
+# what postmap makes of it (the OK data without "OK ", or NOTFOUND).
+both() {
+	local key=$1 want=$2 name=$3 map=${4:-postfix} pm
+	if [ "$want" = "$NF" ]; then
+		pm=NOTFOUND
+	else
+		pm=${want#OK }
+	fi
+	is "$(qraw "$key" "$map")" "$want" "$name"
+	is "$(q "$key" "$map")" "$pm" "$name (postmap)"
 }
 
 # timed VAR CMD...: run CMD, store its output in VAR and the time it took
