@@ -24,7 +24,7 @@
 
 /* Times, in seconds unless named _MS. */
 #define DISCOVERY_TIMEOUT	15	/* a first-seen domain waits at most this */
-#define FETCH_TIMEOUT		10	/* whole HTTPS exchange, all addresses */
+#define DEFAULT_FETCH_TIMEOUT	10	/* whole HTTPS exchange, all addresses */
 #define DNS_TIMEOUT_MS		1500	/* one try at one server */
 #define DNS_TRIES		3	/* rounds over the server list */
 #define CLIENT_IDLE_TIMEOUT	300	/* socketmap connection without requests */

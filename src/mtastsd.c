@@ -1,3 +1,384 @@
+/*
+ * mtastsd.c: start-up, signals and the event loop.
+ */
 #include "config.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
-int main(void) { puts(PACKAGE_STRING); return 0; }
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <openssl/ssl.h>
+
+#include "cache.h"
+#include "config.h"
+#include "control.h"
+#include "defaults.h"
+#include "dns.h"
+#include "fetch.h"
+#include "log.h"
+#include "resolver.h"
+#include "server.h"
+#include "util.h"
+
+#define SHUTDOWN_GRACE_MS	2000	/* to write in-flight replies */
+#define SHUTDOWN_POLL_MS	20
+
+struct mtastsd {
+	struct event_base	*base;
+	struct config		*cfg;
+	const char		*cfgpath;
+	int			 cfg_explicit;
+	struct cache		*cache;
+	struct dns_client	*dns;
+	SSL_CTX			*ssl;
+	struct resolver		*resolver;
+	struct server		*server;
+	struct control		*control;
+	struct event		*ev_term, *ev_int, *ev_hup, *ev_drain;
+	uint64_t		 drain_until;
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: mtastsd [-dfnV] [-c file]\n"
+	    "  -c file  configuration file (default %s if it exists)\n"
+	    "  -d       log at debug level\n"
+	    "  -f       stay in the foreground, log to stderr\n"
+	    "  -n       check the configuration and exit\n"
+	    "  -V       print the version and exit\n", DEFAULT_CONFIG);
+	exit(2);
+}
+
+/* Read the configuration named on the command line or the default. */
+static struct config *
+mtastsd_load(const char *path, int explicit)
+{
+	struct config	*cfg;
+	char		**errs = NULL;
+	size_t		  nerrs = 0, i;
+
+	if (!explicit && access(path, F_OK) != 0)
+		return (config_default());
+	if ((cfg = config_load(path, &errs, &nerrs)) == NULL) {
+		for (i = 0; i < nerrs; i++)
+			fprintf(stderr, "%s\n", errs[i]);
+		if (nerrs == 0)
+			fprintf(stderr, "%s: cannot be read\n", path);
+		config_errors_free(errs, nerrs);
+	}
+	return (cfg);
+}
+
+/* DNS client for cfg: configured resolvers or /etc/resolv.conf. */
+static struct dns_client *
+mtastsd_dns(struct event_base *base, struct config *cfg)
+{
+	if (cfg->dns.nservers == 0 &&
+	    dns_config_resolvconf(&cfg->dns, "/etc/resolv.conf") != 0) {
+		log_warnx("event=no-resolver file=/etc/resolv.conf next=\"using "
+		    "127.0.0.1\"");
+		dns_config_add(&cfg->dns, "127.0.0.1");
+	}
+	cfg->dns.timeout_ms = cfg->dns_timeout_ms;
+	cfg->dns.tries = cfg->dns_tries;
+	return (dns_client_new(base, &cfg->dns));
+}
+
+/* SSL context for cfg's trust store. */
+static SSL_CTX *
+mtastsd_ssl(const struct config *cfg)
+{
+	SSL_CTX	*ctx;
+	char	*err = NULL;
+
+	if ((ctx = fetch_ssl_ctx_new(cfg->ca_file, cfg->ca_dir, &err)) == NULL)
+		log_warnx("event=tls-setup-failed error=\"%s\"",
+		    err != NULL ? err : "unknown");
+	free(err);
+	return (ctx);
+}
+
+/* Open the cache, or run from memory if the file cannot be used. */
+static struct cache *
+mtastsd_cache(const struct config *cfg)
+{
+	struct cache	*c;
+	char		*err = NULL;
+
+	if ((c = cache_open(cfg->cache_file, 0, &err)) != NULL) {
+		log_info("event=cache-open file=%s entries=%zu",
+		    cfg->cache_file, cache_count(c));
+		return (c);
+	}
+	log_warnx("event=cache-unusable file=%s error=\"%s\" next=\"running "
+	    "from memory only: policies will not survive a restart\"",
+	    cfg->cache_file, err != NULL ? err : "unknown");
+	free(err);
+	return (cache_memory());
+}
+
+static void
+mtastsd_drain_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct mtastsd	*d = arg;
+	struct timeval	 tv = { 0, SHUTDOWN_POLL_MS * 1000 };
+
+	if (server_pending(d->server) == 0 || util_mono_ms() >= d->drain_until) {
+		event_base_loopexit(d->base, NULL);
+		return;
+	}
+	evtimer_add(d->ev_drain, &tv);
+}
+
+/* SIGTERM/SIGINT: stop accepting, answer what is in flight, exit. */
+static void
+mtastsd_term_cb(evutil_socket_t sig, short events, void *arg)
+{
+	struct mtastsd	*d = arg;
+
+	log_info("event=shutdown signal=%d pending=%zu", (int)sig,
+	    server_pending(d->server));
+	server_close_listeners(d->server);
+	resolver_shutdown(d->resolver);
+	d->drain_until = util_mono_ms() + SHUTDOWN_GRACE_MS;
+	d->ev_drain = evtimer_new(d->base, mtastsd_drain_cb, d);
+	mtastsd_drain_cb(-1, 0, d);
+}
+
+/* SIGHUP: read the configuration again; keep the old one if it is bad. */
+static void
+mtastsd_hup_cb(evutil_socket_t sig, short events, void *arg)
+{
+	struct mtastsd		*d = arg;
+	struct config		*cfg;
+	struct dns_client	*dns;
+	SSL_CTX			*ssl;
+
+	log_info("event=reload file=%s", d->cfgpath);
+	if ((cfg = mtastsd_load(d->cfgpath, d->cfg_explicit)) == NULL) {
+		log_warnx("event=reload-failed file=%s next=\"keeping the "
+		    "running configuration\"", d->cfgpath);
+		return;
+	}
+	if ((ssl = mtastsd_ssl(cfg)) == NULL) {
+		log_warnx("event=reload-failed reason=tls next=\"keeping the "
+		    "running configuration\"");
+		config_free(cfg);
+		return;
+	}
+	dns = mtastsd_dns(d->base, cfg);
+	log_setlevel(cfg->log_level);
+	resolver_set_config(d->resolver, cfg, dns, ssl);
+	server_set_config(d->server, cfg);
+	/*
+	 * Discoveries in flight hold the old DNS client and SSL context, so
+	 * those are kept (a small leak per reload) rather than freed under them.
+	 */
+	config_free(d->cfg);
+	d->cfg = cfg;
+	d->dns = dns;
+	d->ssl = ssl;
+	log_info("event=reloaded note=\"listeners, cache-file and user need a "
+	    "restart to change\"");
+}
+
+/* Open the control socket, creating its directory; NULL if not possible. */
+static struct control *
+mtastsd_control(struct mtastsd *d)
+{
+	struct control	*ctl;
+	char		*dir, *slash, *err = NULL;
+
+	if (d->cfg->control == NULL)
+		return (NULL);
+	dir = xstrdup(d->cfg->control);
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) == -1 && errno != EEXIST)
+			log_warn("event=mkdir dir=%s", dir);
+	}
+	free(dir);
+	if ((ctl = control_new(d->base, d->resolver, d->cfg->control,
+	    &err)) == NULL) {
+		log_warnx("event=control-unavailable error=\"%s\" next=\""
+		    "mtastsctl cannot reach this daemon\"", err);
+		free(err);
+		return (NULL);
+	}
+	log_info("event=control-listening path=%s", d->cfg->control);
+	return (ctl);
+}
+
+/* Tell systemd we are ready when it asked (sd_notify protocol). */
+static void
+mtastsd_notify(const char *msg)
+{
+	const char		*path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un	 sun;
+	socklen_t		 len;
+	int			 fd;
+
+	if (path == NULL || (path[0] != '/' && path[0] != '@') ||
+	    strlen(path) >= sizeof sun.sun_path)
+		return;
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path));
+	if (path[0] == '@')
+		sun.sun_path[0] = '\0';
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return;
+	if (sendto(fd, msg, strlen(msg), 0, (struct sockaddr *)&sun, len) == -1)
+		log_warn("event=sd-notify-failed");
+	close(fd);
+}
+
+/* Drop to the configured user and group after opening everything. */
+static void
+mtastsd_drop(const struct config *cfg)
+{
+	struct passwd	*pw;
+	struct group	*gr;
+	gid_t		 gid;
+
+	if (cfg->user == NULL) {
+		if (geteuid() == 0)
+			log_warnx("event=running-as-root note=\"set user in "
+			    "the configuration to drop privileges\"");
+		return;
+	}
+	if ((pw = getpwnam(cfg->user)) == NULL)
+		fatalx("unknown user %s", cfg->user);
+	gid = pw->pw_gid;
+	if (cfg->group != NULL) {
+		if ((gr = getgrnam(cfg->group)) == NULL)
+			fatalx("unknown group %s", cfg->group);
+		gid = gr->gr_gid;
+	}
+	if (setgroups(1, &gid) == -1 || setresgid(gid, gid, gid) == -1 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
+		fatal("cannot drop privileges to %s", cfg->user);
+	log_info("event=privileges-dropped user=%s uid=%d gid=%d", cfg->user,
+	    (int)pw->pw_uid, (int)gid);
+}
+
+/* Write the pid file, if configured. */
+static void
+mtastsd_pidfile(const struct config *cfg)
+{
+	FILE	*f;
+
+	if (cfg->pidfile == NULL)
+		return;
+	if ((f = fopen(cfg->pidfile, "w")) == NULL)
+		fatal("pidfile %s", cfg->pidfile);
+	fprintf(f, "%ld\n", (long)getpid());
+	fclose(f);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct mtastsd	 d;
+	const char	*cfgpath = DEFAULT_CONFIG;
+	int		 ch, foreground = 0, check = 0, debug = 0, explicit = 0;
+	size_t		 i;
+	char		*err;
+
+	memset(&d, 0, sizeof d);
+	while ((ch = getopt(argc, argv, "c:dfnV")) != -1) {
+		switch (ch) {
+		case 'c':
+			cfgpath = optarg;
+			explicit = 1;
+			break;
+		case 'd':
+			debug = 1;
+			break;
+		case 'f':
+			foreground = 1;
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 'V':
+			printf("mtastsd %s\n", MTASTSD_VERSION);
+			return (0);
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+
+	log_init("mtastsd", 0);
+	if ((d.cfg = mtastsd_load(cfgpath, explicit)) == NULL)
+		return (1);
+	if (check) {
+		printf("%s: configuration OK\n", explicit ||
+		    access(cfgpath, F_OK) == 0 ? cfgpath : "built-in defaults");
+		return (0);
+	}
+	d.cfgpath = cfgpath;
+	d.cfg_explicit = explicit;
+	if (debug)
+		d.cfg->log_level = LOG_LEVEL_DEBUG;
+	log_init("mtastsd", foreground ? 0 : d.cfg->log_syslog);
+	log_setlevel(d.cfg->log_level);
+	signal(SIGPIPE, SIG_IGN);
+
+	if ((d.base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	if ((d.ssl = mtastsd_ssl(d.cfg)) == NULL)
+		fatalx("cannot set up TLS (ca-file/ca-dir)");
+	d.dns = mtastsd_dns(d.base, d.cfg);
+	d.cache = mtastsd_cache(d.cfg);
+	d.resolver = resolver_new(d.base, d.cache, d.dns, d.ssl, d.cfg);
+	d.server = server_new(d.base, d.resolver, d.cfg);
+	for (i = 0; i < d.cfg->nlisten; i++) {
+		err = NULL;
+		if (server_listen(d.server, &d.cfg->listen[i], &err) != 0)
+			fatalx("cannot listen: %s", err);
+	}
+	d.control = mtastsd_control(&d);
+	if (!foreground && daemon(0, 0) == -1)
+		fatal("daemon");
+	mtastsd_pidfile(d.cfg);
+	mtastsd_drop(d.cfg);
+
+	d.ev_term = evsignal_new(d.base, SIGTERM, mtastsd_term_cb, &d);
+	d.ev_int = evsignal_new(d.base, SIGINT, mtastsd_term_cb, &d);
+	d.ev_hup = evsignal_new(d.base, SIGHUP, mtastsd_hup_cb, &d);
+	evsignal_add(d.ev_term, NULL);
+	evsignal_add(d.ev_int, NULL);
+	evsignal_add(d.ev_hup, NULL);
+
+	log_info("event=started version=%s cache=%s entries=%zu resolvers=%zu",
+	    MTASTSD_VERSION, d.cfg->cache_file, cache_count(d.cache),
+	    d.cfg->dns.nservers);
+	mtastsd_notify("READY=1");
+	event_base_dispatch(d.base);
+
+	mtastsd_notify("STOPPING=1");
+	resolver_sync(d.resolver);
+	control_free(d.control);
+	server_free(d.server);
+	resolver_free(d.resolver);
+	cache_close(d.cache);
+	if (d.cfg->pidfile != NULL)
+		unlink(d.cfg->pidfile);
+	log_info("event=stopped");
+	return (0);
+}
