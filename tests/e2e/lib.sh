@@ -15,7 +15,29 @@
 #	is "$(q good.test)" "secure match=mx1.good.test:.good.test servername=hostname" "enforce"
 #	done_testing
 #
+# The helpers, by family (each is documented where it is defined):
+#   TAP      plan ok is like skip skip_all bail diag done_testing
+#   time     now_ms wait_for eventually timed
+#   world    world_start (skip unless root with nsd, nginx, postmap,
+#            openssl, drill, python3), world_stop (the EXIT trap), nsx,
+#            bg_start/bg_stop/bg_alive
+#   certs    cert_make LABEL [expired] [ca=untrusted] [cn=NAME] SAN...
+#   DNS      dns_zone [neg=SECS] [broken], dns_zone_break/fix/drop,
+#            dns_add [ttl=SECS] OWNER TYPE RDATA, dns_del, txt_set,
+#            dns_commit, dns_stop, dns_sink (queries time out),
+#            dns_txt, dns_rcode
+#   web      site HOST [cert=] [type=|type=none] [status=] [redirect=CODE:URL]
+#            [chunked], policy, policy_std, policy_remove, sts_domain,
+#            web_commit, web_stop, commit (DNS + web), pysite (httpsd.py
+#            for the odd servers), http_resp, fetch_count, pyconn_count,
+#            https_get (curl, for t-00)
+#   daemon   conf_set NAME VALUE, conf_zone "NAME k=v...", daemon_start,
+#            daemon_stop [KILL], daemon_restart
+#   clients  q (postmap), qraw (smq.py: exact payload), smq, both (assert
+#            both), sec (the enforce reply), $NF ("NOTFOUND ")
+#
 # Set E2E_KEEP=1 to keep the temp dir (its path is printed as a diag line).
+# On failure the daemon's whole log is kept as tests/e2e/NAME.daemon.log.
 
 if [ -z "${BASH_VERSION:-}" ]; then
 	echo "lib.sh needs bash" >&2
@@ -229,6 +251,7 @@ world_start() {
 	: >"$W/postfix/main.cf"
 	touch -d '2000-01-01 00:00:00' "$W/postfix/main.cf"
 	NS="mtasts-$$-$E2E_NAME"
+	rm -f "$top_builddir/tests/e2e/$E2E_NAME.daemon.log"
 	# The EXIT trap may run inside a command whose output is redirected
 	# (wait_for sends it to /dev/null): keep the real stdout/stderr.
 	exec 7>&1 8>&2
@@ -278,11 +301,16 @@ world_stop() {
 	exit "$st"
 }
 
-# On failure, show the end of the daemon's log.
+# On failure, show the end of the daemon's log and keep all of it as
+# tests/e2e/NAME.daemon.log in the build tree.
 e2e_failure_diag() {
+	local keep
 	[ -n "${W:-}" ] || return 0
 	if [ -s "$W/log/mtastsd.log" ]; then
-		diag "--- last lines of the mtastsd log:"
+		keep="$top_builddir/tests/e2e/$E2E_NAME.daemon.log"
+		mkdir -p "$top_builddir/tests/e2e"
+		cp "$W/log/mtastsd.log" "$keep" 2>/dev/null || keep="(not kept)"
+		diag "--- last lines of the mtastsd log (all of it: $keep):"
 		diag "$(tail -n 40 "$W/log/mtastsd.log")"
 	fi
 }
