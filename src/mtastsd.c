@@ -198,6 +198,7 @@ static struct control *
 mtastsd_control(struct mtastsd *d)
 {
 	struct control	*ctl;
+	struct passwd	*pw;
 	char		*dir, *slash, *err = NULL;
 
 	if (d->cfg->control == NULL)
@@ -216,6 +217,10 @@ mtastsd_control(struct mtastsd *d)
 		free(err);
 		return (NULL);
 	}
+	/* The daemon's own user may use it after the privilege drop. */
+	if (d->cfg->user != NULL && (pw = getpwnam(d->cfg->user)) != NULL &&
+	    chown(d->cfg->control, pw->pw_uid, pw->pw_gid) == -1)
+		log_warn("event=chown path=%s", d->cfg->control);
 	log_info("event=control-listening path=%s", d->cfg->control);
 	return (ctl);
 }

@@ -53,6 +53,7 @@ struct job {
 	struct wait_list	 waiters;
 	TAILQ_ENTRY(job)	 qentry;
 	int			 queued;
+	uint64_t		 nqueries;	/* queries parked on it */
 };
 TAILQ_HEAD(job_list, job);
 
@@ -318,6 +319,13 @@ resolver_apply(struct resolver *r, struct job *j, struct discover_result *res)
 	time_t			 now = util_now();
 	long			 ttl;
 
+	/* Queries that waited for this job count as use of the entry. */
+	if (j->nqueries > 0) {
+		e->queries += j->nqueries;
+		e->last_query_at = now;
+		j->nqueries = 0;
+	}
+
 	switch (res->status) {
 	case DISCOVER_POLICY:
 		METRIC_INC(M_DISC_POLICY);
@@ -459,6 +467,7 @@ resolver_query(struct resolver *r, const char *domain,
 	tv.tv_usec = 0;
 	evtimer_add(w->deadline, &tv);
 	TAILQ_INSERT_TAIL(&j->waiters, w, entry);
+	j->nqueries++;
 	r->parked++;
 	*wp = w;
 	return (1);
