@@ -93,8 +93,16 @@ void		 cache_foreach(struct cache *,
  * retries later).
  */
 int		 cache_flush(struct cache *);
-/* Whether the cache has a working file (0 after a write error). */
+/*
+ * Whether the cache has a working file (0 after a write error until a
+ * flush succeeds; always 0 for cache_memory() and readonly caches, whose
+ * changes never reach a file).
+ */
 int		 cache_persistent(const struct cache *);
+/* Entries waiting for the next flush. */
+size_t		 cache_dirty_count(const struct cache *);
+/* SQLite's message for the last failure ("" if none). */
+const char	*cache_last_error(const struct cache *);
 const char	*cache_path(const struct cache *);
 const char	*cache_status_name(enum cache_status);
 

@@ -21,7 +21,8 @@ struct reply_opts {
  * "NOTFOUND ".  Deterministic: the same input gives the same bytes.
  * Never emits "OK" with empty data or an empty match=.  Policy lines with
  * braces, control bytes or invalid UTF-8 are left out of policy_string
- * (*dropped counts them when not NULL).  Returns a malloc'd string.
+ * (*dropped counts them when not NULL).  Returns a malloc'd string, or
+ * NULL when out of memory (answer TEMP).
  */
 char	*reply_postfix(const char *domain, const struct sts_policy *p,
 	    const struct reply_opts *opts, size_t *dropped);
@@ -29,8 +30,9 @@ char	*reply_postfix(const char *domain, const struct sts_policy *p,
 /*
  * The Exim line-protocol reply for domain under policy p (NULL: no
  * policy), written raw with no newline.  The request and reply forms are
- * documented in contrib/exim/README.  host, when not NULL, asks whether
- * that MX host matches the policy.  Returns a malloc'd string.
+ * documented in contrib/exim/README.md.  host, when not NULL, asks
+ * whether that MX host matches the policy.  Returns a malloc'd string, or
+ * NULL when out of memory.
  */
 char	*reply_exim(const char *domain, const struct sts_policy *p,
 	    const struct reply_opts *opts, const char *host);

@@ -51,6 +51,9 @@ log_level_parse(const char *s)
 	return (-1);
 }
 
+static void	log_vwrite(enum log_level, int, const char *, va_list)
+		    __attribute__((format(printf, 3, 0)));
+
 /* Write one line at LEVEL, with ": strerror" appended when err is set. */
 static void
 log_vwrite(enum log_level level, int err, const char *fmt, va_list ap)

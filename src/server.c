@@ -177,12 +177,16 @@ client_answer(struct client *c, const struct cache_entry *e)
 		z = config_zone(c->s->cfg, "", 0);
 		reply = reply_exim(c->domain, client_policy(e), &z->opts,
 		    c->has_host ? c->host : NULL);
+		if (reply == NULL)
+			reply = xstrdup("temp internal");
 		evbuffer_add(bufferevent_get_output(c->bev), reply,
 		    strlen(reply));
 	} else {
 		z = config_zone(c->s->cfg, c->map, strlen(c->map));
 		reply = reply_postfix(c->domain, client_policy(e), &z->opts,
 		    &dropped);
+		if (reply == NULL)
+			reply = xstrdup("TEMP out of memory");
 		client_send_netstring(c, reply, strlen(reply));
 		if (dropped > 0)
 			log_warnx("client=%llu domain=%s event=policy-lines-"
@@ -339,8 +343,14 @@ client_process_exim(struct client *c)
 	c->has_host = 0;
 	if ((sp = strchr(line, ' ')) != NULL) {
 		*sp++ = '\0';
-		while (*sp == ' ')
-			sp++;
+		if (strchr(sp, ' ') != NULL) {
+			c->nreq++;
+			evbuffer_add_printf(bufferevent_get_output(c->bev),
+			    "temp bad-request");
+			client_count("temp");
+			client_close(c);
+			return;
+		}
 		/* An MX host that is not a valid name matches nothing. */
 		if (key_normalise(sp, strlen(sp), c->host, &why) != 0)
 			snprintf(c->host, sizeof c->host, "invalid.");
