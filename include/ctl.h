@@ -169,7 +169,8 @@ void	ctl_findings_free(struct ctl_findings *);
 const char *ctl_sev_name(enum ctl_sev);
 /* "valid", "warnings", "errors" for an exit status. */
 const char *ctl_result_name(int status);
-/* One finding per line: "[PREFIX:][LINE:] SEV: MSG [code, rule]". */
+/* One finding per line: "PREFIX:LINE: SEV: MSG [code, rule]" ("line N: ..."
+ * without a prefix). */
 void	ctl_findings_print(const struct ctl *, FILE *,
 	    const struct ctl_findings *, const char *prefix, const char *indent);
 void	ctl_findings_json(struct json *, const char *key,

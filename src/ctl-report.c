@@ -130,12 +130,12 @@ ctl_findings_print(const struct ctl *ctl, FILE *f,
 	for (i = 0; i < fs->n; i++) {
 		x = &fs->f[i];
 		fputs(indent != NULL ? indent : "", f);
-		if (prefix != NULL)
-			fprintf(f, "%s:", prefix);
-		if (x->line > 0)
-			fprintf(f, "%d:", x->line);
-		if (prefix != NULL || x->line > 0)
-			fputc(' ', f);
+		if (prefix != NULL && x->line > 0)
+			fprintf(f, "%s:%d: ", prefix, x->line);
+		else if (prefix != NULL)
+			fprintf(f, "%s: ", prefix);
+		else if (x->line > 0)
+			fprintf(f, "line %d: ", x->line);
 		fprintf(f, "%s%s%s: %s", ctl_sgr(ctl, ctl_sev_color(x->sev)),
 		    ctl_sev_name(x->sev), ctl_sgr(ctl, CTL_RESET), x->msg);
 		if (x->rfc != NULL && x->rfc[0] != '\0')
