@@ -89,4 +89,7 @@ void	fetch_cancel(struct fetch *);
 
 const char *fetch_status_name(enum fetch_status);
 
+/* 1 if a Content-Type value is text/plain (any case, parameters allowed). */
+int	 fetch_content_type_ok(const char *);
+
 #endif

@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <limits.h>
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -833,6 +834,19 @@ sts_mx_valid(const char *s, size_t len)
 }
 
 /* Exact or one-label wildcard match, ASCII case-insensitive (D31). */
+/* Whether the n bytes at s are letters, digits and hyphens only. */
+static int
+sts_ldh(const char *s, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-')
+			return (0);
+	}
+	return (1);
+}
+
 int
 sts_mx_match(const char *pattern, const char *host)
 {
@@ -850,7 +864,7 @@ sts_mx_match(const char *pattern, const char *host)
 	if (plen >= 2 && pattern[0] == '*' && pattern[1] == '.') {
 		/* Exactly one non-empty label in place of the '*'. */
 		if (plen == 2 || (dot = memchr(host, '.', hlen)) == NULL ||
-		    dot == host)
+		    dot == host || !sts_ldh(host, (size_t)(dot - host)))
 			return (0);
 		rlen = hlen - (size_t)(dot + 1 - host);
 		return (rlen == plen - 2 && sts_caseeq(dot + 1, pattern + 2, rlen));
