@@ -3,7 +3,8 @@
  * family (ctl-cache.c: list/show, ctl-daemon.c: stats/refresh/forget/
  * flush/query, ctl-resolve.c: resolve/check, ctl-lint.c: lint), the JSON
  * writer and reader (ctl-json.c), findings and their reports
- * (ctl-report.c) and the TLS-RPT record checker (ctl-tlsrpt.c).  The
+ * (ctl-report.c), the TLS-RPT record checker (ctl-tlsrpt.c) and shared
+ * helpers (ctl-util.c).  The
  * JSON output is a documented, stable schema (mtastsctl(8)).
  */
 #ifndef MTASTS_CTL_H
@@ -86,11 +87,13 @@ struct ctl_cmd {
 	const char	*usage;
 };
 
-/* mtastsctl.c: shared helpers. */
-void		 ctl_warnx(const char *, ...)
-		    __attribute__((format(printf, 1, 2)));
+/* mtastsctl.c */
 /* Print the usage of one command (stderr); returns CTL_EXIT_USAGE. */
 int		 ctl_usage_of(const char *name);
+
+/* ctl-util.c: shared helpers. */
+void		 ctl_warnx(const char *, ...)
+		    __attribute__((format(printf, 1, 2)));
 /* Normalise a domain argument; -1 (message printed) if it is not one. */
 int		 ctl_domain(const char *arg, char *out);
 enum ctl_color { CTL_RESET, CTL_BOLD, CTL_RED, CTL_YELLOW, CTL_GREEN, CTL_CYAN };
@@ -100,6 +103,8 @@ const char	*ctl_sgr(const struct ctl *, enum ctl_color);
 const char	*ctl_reltime(time_t t, time_t now, char *buf, size_t len);
 /* "1d", "2h30m", "45s" (into buf). */
 const char	*ctl_duration(int64_t secs, char *buf, size_t len);
+/* The state of a cache entry: active, expired, no-record, failed, new. */
+const char	*ctl_entry_state(const struct cache_entry *, time_t now);
 
 /* ctl-json.c: a streaming writer (one line, valid UTF-8 always). */
 struct json {
@@ -222,8 +227,6 @@ int		 ctl_cmd_flush(struct ctl *, int, char **);
 int		 ctl_cmd_query(struct ctl *, int, char **);
 
 /* ctl-cache.c: reading the cache file. */
-/* The state of an entry: active, expired, no-record, failed, new. */
-const char	*ctl_entry_state(const struct cache_entry *, time_t now);
 /*
  * Ask a running daemon to sync, then open the cache file read-only.
  * *cache is NULL (and 0 returned) when there is no file yet; *running

@@ -17,20 +17,6 @@
 
 #define CTL_TIME_BUF	32
 
-const char *
-ctl_entry_state(const struct cache_entry *e, time_t now)
-{
-	if (cache_entry_fresh(e, now))
-		return ("active");
-	if (e->policy != NULL)
-		return ("expired");
-	if (e->status == CACHE_NO_RECORD)
-		return ("no-record");
-	if (e->status == CACHE_FAILED)
-		return ("failed");
-	return ("new");
-}
-
 int
 ctl_cache_load(const struct ctl *ctl, struct cache **cache, int *running)
 {

@@ -540,7 +540,7 @@ jv_value(struct jv_parser *p, int depth)
 	struct jv	*v;
 	char		*s;
 
-	if (depth > CTL_JSON_DEPTH_MAX) {
+	if (depth >= CTL_JSON_DEPTH_MAX) {
 		p->err = "nested too deeply";
 		return (NULL);
 	}

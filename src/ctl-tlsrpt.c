@@ -230,13 +230,13 @@ ctl_tlsrpt_parse(const char *rec, size_t len, struct ctl_tlsrpt *out,
 			sts_diag_add(diag, 0, 1, "tlsrpt-syntax", CTL_TLSRPT_RFC,
 			    "byte 0x%02x at offset %zu: the record is printable "
 			    "US-ASCII", (unsigned char)rec[i], i);
-			return (-1);
+			goto fail;
 		}
 	}
 	if (!ctl_tlsrpt_candidate(rec, len)) {
 		sts_diag_add(diag, 0, 1, "tlsrpt-version", CTL_TLSRPT_RFC,
 		    "the record does not start with v=TLSRPTv1");
-		return (-1);
+		goto fail;
 	}
 	for (i = TLSRPT_VERSION_LEN; i < len && tlsrpt_wsp((unsigned char)rec[i]);
 	    i++)
@@ -254,7 +254,7 @@ ctl_tlsrpt_parse(const char *rec, size_t len, struct ctl_tlsrpt *out,
 		if (i == len || rec[i] != ';') {
 			sts_diag_add(diag, 0, 1, "tlsrpt-syntax", CTL_TLSRPT_RFC,
 			    "expected ';' at offset %zu", i);
-			return (-1);
+			goto fail;
 		}
 		for (i++; i < len && tlsrpt_wsp((unsigned char)rec[i]); i++)
 			;
@@ -263,7 +263,7 @@ ctl_tlsrpt_parse(const char *rec, size_t len, struct ctl_tlsrpt *out,
 		if (rec[i] == ';') {
 			sts_diag_add(diag, 0, 1, "tlsrpt-syntax", CTL_TLSRPT_RFC,
 			    "empty field at offset %zu", i);
-			return (-1);
+			goto fail;
 		}
 		name = rec + i;
 		while (i < len && rec[i] != '=' && rec[i] != ';' &&
@@ -274,7 +274,7 @@ ctl_tlsrpt_parse(const char *rec, size_t len, struct ctl_tlsrpt *out,
 			sts_diag_add(diag, 0, 1, "tlsrpt-syntax", CTL_TLSRPT_RFC,
 			    "field \"%s\" has no '='",
 			    tlsrpt_quote(name, nlen, q, sizeof q));
-			return (-1);
+			goto fail;
 		}
 		val = rec + ++i;
 		if (nlen == 3 && memcmp(name, "rua", 3) == 0) {
@@ -316,9 +316,12 @@ ctl_tlsrpt_parse(const char *rec, size_t len, struct ctl_tlsrpt *out,
 		    "no rua= field: it is required");
 		bad = 1;
 	}
-	if (bad && out != NULL)
+	if (!bad)
+		return (0);
+fail:
+	if (out != NULL)
 		ctl_tlsrpt_clear(out);
-	return (bad ? -1 : 0);
+	return (-1);
 }
 
 void

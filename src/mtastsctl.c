@@ -7,7 +7,6 @@
 #include "config.h"
 
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +14,6 @@
 
 #include "ctl.h"
 #include "defaults.h"
-#include "key.h"
 #include "log.h"
 #include "util.h"
 
@@ -93,19 +91,6 @@ static const struct {
 	{ CTL_OPT_TLSRPT, "--tlsrpt" },
 };
 
-void
-ctl_warnx(const char *fmt, ...)
-{
-	va_list	ap;
-
-	fflush(stdout);
-	fputs("mtastsctl: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
 static void
 ctl_usage_all(FILE *f)
 {
@@ -132,99 +117,6 @@ ctl_usage_of(const char *name)
 	}
 	ctl_usage_all(stderr);
 	return (CTL_EXIT_USAGE);
-}
-
-int
-ctl_domain(const char *arg, char *out)
-{
-	const char	*why = NULL;
-
-	if (key_normalise(arg, strlen(arg), out, &why) != 0) {
-		ctl_warnx("\"%s\" is not a domain name (%s)", arg,
-		    why != NULL ? why : "invalid");
-		return (-1);
-	}
-	return (0);
-}
-
-const char *
-ctl_sgr(const struct ctl *ctl, enum ctl_color c)
-{
-	static const char	*sgr[] = {
-		[CTL_RESET] = "\033[0m",
-		[CTL_BOLD] = "\033[1m",
-		[CTL_RED] = "\033[31m",
-		[CTL_YELLOW] = "\033[33m",
-		[CTL_GREEN] = "\033[32m",
-		[CTL_CYAN] = "\033[36m",
-	};
-
-	if (ctl == NULL || !ctl->color)
-		return ("");
-	return (sgr[c]);
-}
-
-const char *
-ctl_reltime(time_t t, time_t now, char *buf, size_t len)
-{
-	int64_t	d, a;
-	char	unit;
-
-	if (t == 0) {
-		snprintf(buf, len, "-");
-		return (buf);
-	}
-	d = (int64_t)t - (int64_t)now;
-	a = d < 0 ? -d : d;
-	if (a == 0) {
-		snprintf(buf, len, "now");
-		return (buf);
-	}
-	if (a < 60)
-		unit = 's';
-	else if (a < 3600) {
-		a /= 60;
-		unit = 'm';
-	} else if (a < 86400) {
-		a /= 3600;
-		unit = 'h';
-	} else {
-		a /= 86400;
-		unit = 'd';
-	}
-	if (d > 0)
-		snprintf(buf, len, "in %lld%c", (long long)a, unit);
-	else
-		snprintf(buf, len, "%lld%c ago", (long long)a, unit);
-	return (buf);
-}
-
-const char *
-ctl_duration(int64_t secs, char *buf, size_t len)
-{
-	static const struct {
-		int64_t	size;
-		char	unit;
-	} units[] = { { 86400, 'd' }, { 3600, 'h' }, { 60, 'm' }, { 1, 's' } };
-	size_t	i, n;
-	int64_t	v;
-
-	if (secs <= 0) {
-		snprintf(buf, len, "%llds", (long long)secs);
-		return (buf);
-	}
-	/* The largest unit and the next one when it is not zero. */
-	for (i = 0; i < 4 && secs < units[i].size; i++)
-		;
-	v = secs / units[i].size;
-	n = (size_t)snprintf(buf, len, "%lld%c", (long long)v, units[i].unit);
-	if (i + 1 < 4 && n < len) {
-		v = (secs % units[i].size) / units[i + 1].size;
-		if (v > 0)
-			snprintf(buf + n, len - n, "%lld%c", (long long)v,
-			    units[i + 1].unit);
-	}
-	return (buf);
 }
 
 /* Read the configuration: -c FILE, or the default file if it exists. */
