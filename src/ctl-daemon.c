@@ -131,6 +131,9 @@ ctl_control(const struct ctl *ctl, const char *request, struct jv **reply,
 	}
 	saved = errno;
 	close(fd);
+	/* A daemon that refuses us closes with our request unread: reset. */
+	if (n == -1 && saved == ECONNRESET && len > 0)
+		n = 0;
 	if (n == -1) {
 		xasprintf(err, "control socket %s: %s", path,
 		    saved == EAGAIN || saved == EWOULDBLOCK ?
@@ -565,8 +568,9 @@ ctl_action_text(const struct ctl *ctl, enum ctl_action a, const char *domain,
 		    path);
 		break;
 	case CTL_FLUSH:
-		printf("mtastsd is not running: removed %llu entries from %s\n",
-		    (unsigned long long)count, path != NULL ? path : "-");
+		printf("mtastsd is not running: removed %llu entr%s from %s\n",
+		    (unsigned long long)count, count == 1 ? "y" : "ies",
+		    path != NULL ? path : "-");
 		break;
 	}
 }
