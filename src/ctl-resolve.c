@@ -549,14 +549,32 @@ ctl_findings_tlsrpt(struct ctl_run *r)
 
 /* Text report. */
 
+/* Print a record quoted, padded to width w (non-printables as '?'). */
 static void
-ctl_print_quoted(const char *s)
+ctl_print_quoted(const char *s, size_t w)
 {
+	size_t	n = strlen(s) + 2;
+
 	putchar('"');
 	for (; *s != '\0'; s++)
 		putchar((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e ?
 		    '?' : *s);
 	putchar('"');
+	for (; n < w; n++)
+		putchar(' ');
+}
+
+/* The widest of n records once quoted. */
+static size_t
+ctl_quoted_width(char *const *recs, size_t n)
+{
+	size_t	i, w = 0;
+
+	for (i = 0; i < n; i++) {
+		if (strlen(recs[i]) + 2 > w)
+			w = strlen(recs[i]) + 2;
+	}
+	return (w);
 }
 
 static void
@@ -564,7 +582,7 @@ ctl_text_txt(struct ctl_run *r)
 {
 	struct discover_result	*d = &r->res;
 	char			 dur[32];
-	size_t			 i, ncand = 0;
+	size_t			 i, w, ncand = 0;
 	int			 cand;
 
 	printf("\n%sTXT _mta-sts.%s%s: %s", ctl_sgr(r->ctl, CTL_BOLD),
@@ -575,10 +593,11 @@ ctl_text_txt(struct ctl_run *r)
 	printf("\n");
 	for (i = 0; i < d->ntxt; i++)
 		ncand += sts_txt_is_candidate(d->txt[i], strlen(d->txt[i]));
+	w = ctl_quoted_width(d->txt, d->ntxt);
 	for (i = 0; i < d->ntxt; i++) {
 		cand = sts_txt_is_candidate(d->txt[i], strlen(d->txt[i]));
 		printf("  ");
-		ctl_print_quoted(d->txt[i]);
+		ctl_print_quoted(d->txt[i], w);
 		if (!cand)
 			printf("  ignored: does not start with v=STSv1\n");
 		else if (ncand > 1)
@@ -709,14 +728,15 @@ ctl_text_mx(struct ctl_run *r)
 static void
 ctl_text_tlsrpt(struct ctl_run *r)
 {
-	size_t	i, j;
+	size_t	i, j, w;
 
 	printf("\n%sTLS-RPT _smtp._tls.%s%s: %s\n", ctl_sgr(r->ctl, CTL_BOLD),
 	    r->domain, ctl_sgr(r->ctl, CTL_RESET), r->rpt_done ?
 	    dns_status_name(r->rpt_status) : "no answer");
+	w = ctl_quoted_width(r->rpt, r->nrpt);
 	for (i = 0; i < r->nrpt; i++) {
 		printf("  ");
-		ctl_print_quoted(r->rpt[i]);
+		ctl_print_quoted(r->rpt[i], w);
 		if (!ctl_tlsrpt_candidate(r->rpt[i], strlen(r->rpt[i])))
 			printf("  ignored: does not start with v=TLSRPTv1\n");
 		else if ((int)i != r->rpt_chosen)
