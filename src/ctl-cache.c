@@ -350,7 +350,7 @@ ctl_show_text(const struct ctl *ctl, const struct cache_entry *e, time_t now)
 		printf("    ");
 		for (; s < nl; s++)
 			putchar((unsigned char)*s < 0x20 && *s != '\t' ? '?' : *s);
-	putchar('\n');
+		putchar('\n');
 	}
 }
 

@@ -283,7 +283,7 @@ static char *
 jv_string(struct jv_parser *p)
 {
 	char		*buf;
-	size_t		 n = 0, alloc = 32;
+	size_t		 n = 0, alloc = 32, u;
 	uint32_t	 cp, lo;
 	unsigned char	 c;
 
@@ -308,6 +308,19 @@ jv_string(struct jv_parser *p)
 		if (c < 0x20) {
 			p->err = "control character in string";
 			goto fail;
+		}
+		if (c >= 0x80) {
+			/* RFC 8259 8.1: the text is UTF-8. */
+			u = json_utf8_len((const unsigned char *)p->s + p->pos - 1,
+			    p->len - p->pos + 1);
+			if (u == 0) {
+				p->err = "invalid UTF-8 in string";
+				goto fail;
+			}
+			memcpy(buf + n, p->s + p->pos - 1, u);
+			n += u;
+			p->pos += u - 1;
+			continue;
 		}
 		if (c != '\\') {
 			buf[n++] = (char)c;

@@ -188,6 +188,9 @@ static const struct {
 	{ "TRUE", "TRUE" },
 	{ "tru", "tru" },
 	{ "single quotes", "'a'" },
+	{ "invalid UTF-8 byte", "\"a\xff\"" },
+	{ "overlong UTF-8", "\"\xc0\xaf\"" },
+	{ "truncated UTF-8", "\"\xe2\x82\"" },
 	{ "33 levels", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]" },
 };
 
