@@ -103,9 +103,18 @@ ctl_cmd_lint(struct ctl *ctl, int argc, char **argv)
 		name = strcmp(argv[0], "-") == 0 ? "<stdin>" : argv[0];
 		if ((body = ctl_lint_read(argv[0], &len)) == NULL)
 			return (CTL_EXIT_NOINPUT);
-		valid = sts_policy_parse(body, len, &p, &diag) == 0;
-		ctl_findings_diag(&fs, "policy", &diag);
-		ctl_lint_advice(&fs, p);
+		if (len > POLICY_MAX) {
+			/* Only POLICY_MAX + 1 bytes were read: say "more than". */
+			valid = 0;
+			ctl_findings_add(&fs, CTL_ERROR, "policy", 0,
+			    "policy-too-large", "RFC 8461 3.3", "more than %d "
+			    "bytes: receivers refuse larger policies",
+			    POLICY_MAX);
+		} else {
+			valid = sts_policy_parse(body, len, &p, &diag) == 0;
+			ctl_findings_diag(&fs, "policy", &diag);
+			ctl_lint_advice(&fs, p);
+		}
 	} else if (ctl->given & CTL_OPT_TXT) {
 		kind = LINT_TXT;
 		name = "txt";

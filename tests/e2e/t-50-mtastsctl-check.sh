@@ -253,6 +253,10 @@ is "$(jq_ "$OUT" '[d["kind"], d["valid"], d["policy"], d["exit"]]')" '["policy",
 OUT=$(nsx "$CTL" -c /nonexistent/mtastsd.conf lint - <"$W/ok.txt" 2>&1)
 is "$?:$OUT" "0:<stdin>: valid: mode enforce, max_age 1209600 (14d), mx mx1.example.com, *.example.net (0 errors, 0 warnings)" \
     "lint - reads stdin, needs no configuration"
+{ cat "$W/ok.txt"; head -c 70000 /dev/zero | tr '\0' '#'; } >"$W/big.txt"
+ctl lint "$W/big.txt" --json
+is "$RC:$(codes "$OUT"):$(jq_ "$OUT" 'd["findings"][0]["rfc"]')" "2:error:policy-too-large:RFC 8461 3.3" \
+    "lint of a file over 64 KiB: too large"
 ctl lint "$W/missing.txt"
 is "$RC" 66 "lint of a missing file: exit 66"
 ctl lint --txt 'v=STSv1; id=20240101T000000' --json
