@@ -71,6 +71,12 @@ txt_set _smtp._tls.testing.test "v=TLSRPTv1; rua=mailto:r@testing.test"
 sts_domain blank.test 1 enforce 1209600 mx1.blank.test
 policy mta-sts.blank.test 'version: STSv1\nmode: enforce\n\nmx: mx1.blank.test\nmax_age: 1209600\n'
 txt_set _smtp._tls.blank.test "v=TLSRPTv1; rua=mailto:r@blank.test"
+# nomx.test: no MX record, so mail goes to the domain itself, which no
+# pattern covers.
+sts_domain nomx.test 1 enforce 1209600 mx1.nomx.test
+dns_del nomx.test MX
+dns_add nomx.test A "$WEB_ADDR"
+txt_set _smtp._tls.nomx.test "v=TLSRPTv1; rua=mailto:r@nomx.test"
 # two.test: two STSv1 records, so no policy (RFC 8461 3.1).
 dns_add _mta-sts.two.test TXT '"v=STSv1; id=1"'
 dns_add _mta-sts.two.test TXT '"v=STSv1; id=2"'
@@ -216,6 +222,11 @@ ctl check blank.test --json
 is "$RC" 1 "check, a blank line in the policy: exit 1"
 is "$(jq_ "$OUT" '[[f["severity"], f["code"], f["line"]] for f in d["findings"]] + [d["status"]]')" \
     '[["warning", "policy-blank-line", 3], "policy"]' "check --json blank.test: tolerated, reported"
+
+ctl check nomx.test --json
+is "$RC" 1 "check, no MX and the implicit MX not covered: exit 1"
+is "$(codes "$OUT")" "note:mx-none warning:mx-not-covered" "check --json nomx.test: implicit MX (RFC 5321 5.1)"
+is "$(jq_ "$OUT" '[d["mx"]["dns"], d["mx"]["records"]]')" '["nodata", []]' "check --json nomx.test: NODATA"
 
 ctl check nosts.test
 is "$RC" 2 "check of a domain without MTA-STS: exit 2"
