@@ -131,7 +131,7 @@ is "$(jq_ "$OUT" '[[f[k] for k in ("severity", "step", "code", "rfc")] for f in 
     '[["error", "txt", "txt-nxdomain", "RFC 8461 3.1"]]' "resolve --json: the error names RFC 8461 3.1"
 
 ctl resolve two.test --json
-is "$RC" 2 "resolve, two STSv1 records: exit 2"
+is "$RC" 2 "A6 F03 resolve, two STSv1 records: exit 2"
 is "$(jq_ "$OUT" '[d["txt"]["result"], sorted([r["candidate"], r["chosen"]] for r in d["txt"]["records"])]')" \
     '["multiple", [[true, false], [true, false]]]' "resolve --json: two candidates, none chosen"
 is "$(codes "$OUT")" "error:txt-multiple" "resolve --json: txt-multiple"
@@ -178,7 +178,7 @@ like "$OUT" $'\nFindings\n  none\n' "check: no findings"
 like "$OUT" $'\ngood\\.test: valid \\(0 errors, 0 warnings, 0 notes\\)$' "check: verdict"
 
 ctl check mxout.test --json
-is "$RC" 1 "check, an MX outside the patterns: exit 1"
+is "$RC" 1 "D31 check, an MX outside the patterns: exit 1"
 is "$(jq_ "$OUT" '[d["result"], d["exit"]]')" '["warnings", 1]' "check --json mxout.test: warnings"
 is "$(codes "$OUT")" "warning:mx-not-covered note:tlsrpt-missing" "check --json mxout.test: the findings"
 is "$(jq_ "$OUT" '[r["pattern"] for r in d["mx"]["records"]]')" '["mx1.mxout.test", null]' \
@@ -195,7 +195,7 @@ like "$OUT" $'\n  warning: MX backup\\.elsewhere\\.example \\(preference 20\\) m
 like "$OUT" $'\nmxout\\.test: warnings \\(0 errors, 1 warning, 1 note\\)$' "check: verdict"
 
 ctl check broken.test --json
-is "$RC" 2 "check of a broken domain: exit 2"
+is "$RC" 2 "C26 check of a broken domain (mode Enforce): exit 2"
 is "$(jq_ "$OUT" '[d["status"], d["reason"], d["policy"], d["result"]]')" '["policy-invalid", "policy-invalid", null, "errors"]' \
     "check --json broken.test: the policy is invalid"
 is "$(codes "$OUT")" "error:policy-mode-invalid error:tlsrpt-uri-invalid" "check --json broken.test: the findings"
@@ -256,7 +256,7 @@ is "$RC" 1 "lint a policy with max_age over a year: exit 1"
 is "$(jq_ "$OUT" '[d["findings"][0]["code"], d["findings"][0]["line"], d["policy"]["max_age"]]')" \
     '["policy-max-age-clamped", 4, 31557600]' "lint --json: max_age clamped"
 ctl lint "$W/bad.txt" --json
-is "$RC" 2 "lint an invalid policy: exit 2"
+is "$RC" 2 "C26 C27 lint an invalid policy: exit 2"
 is "$(jq_ "$OUT" '[[f["severity"], f["line"], f["code"], f["rfc"]] for f in d["findings"]]')" \
     '[["error", 1, "policy-version-invalid", "RFC 8461 3.2"], ["warning", 3, "policy-mx-invalid", "RFC 8461 3.2"], ["error", 4, "policy-max-age-invalid", "RFC 8461 3.2"], ["error", null, "policy-no-mx", "RFC 8461 3.2"]]' \
     "lint --json: every finding with line and rule"
@@ -274,7 +274,7 @@ ctl lint --txt 'v=STSv1; id=20240101T000000' --json
 is "$RC:$(jq_ "$OUT" '[d["kind"], d["valid"], d["id"], d["findings"]]')" '0:["txt", true, "20240101T000000", []]' \
     "lint --txt: a valid record"
 ctl lint --txt 'v=STSv1; id=2024-01-01'
-is "$RC" 2 "lint --txt: an invalid id: exit 2"
+is "$RC" 2 "A8 lint --txt: an invalid id: exit 2"
 is "$OUT" 'txt: error: id "2024-01-01" is not 1 to 32 letters and digits [txt-id-invalid, RFC 8461 3.1]
 txt: invalid (1 error, 0 warnings)' "lint --txt: the finding names RFC 8461 3.1"
 ctl lint --tlsrpt 'v=TLSRPTv1; rua=mailto:a@example.com' --json
