@@ -53,21 +53,6 @@ os.waitpid(pid, 0)
 sys.stdout.write(out.decode("utf-8", "replace"))' "$@"
 }
 
-# todo_is GOT WANT NAME: like is, for an assertion that a known daemon bug
-# breaks: a TAP TODO (XFAIL while it fails; XPASS, which tests/run counts as
-# a failure, once the bug is fixed, so the marker gets removed).
-TODO_QUERIES="resolver: the first query of a new domain (parked) is not counted"
-todo_is() {
-	T_N=$((T_N + 1))
-	if [ "$1" = "$2" ]; then
-		echo "ok $T_N - $3 # TODO $TODO_QUERIES"
-	else
-		echo "not ok $T_N - $3 # TODO $TODO_QUERIES"
-		diag "  got:  |$1|"
-		diag "  want: |$2|"
-	fi
-}
-
 world_start
 [ -x "$CTL" ] || bail "no mtastsctl at $CTL"
 
@@ -134,9 +119,6 @@ is "$RC" 0 "query --json: exit 0"
 is "$(jq_ "$OUT" '[d["map"], d["key"], d["status"], d["data"], d["reply"], d["listener"]]')" \
     "[\"postfix\", \"GOOD.test.\", \"OK\", \"secure match=mx1.good.test:.good.test servername=hostname\", \"OK secure match=mx1.good.test:.good.test servername=hostname\", \"inet:127.0.0.1:$MAP_PORT\"]" \
     "query --json: map, key as given, status, data, reply, listener"
-# Each domain is asked again at once: entries the daemon creates for a
-# first query are evicted at its next sweep until asked again (see
-# TODO_QUERIES).
 ctl query test.test
 is "$RC" 1 "query of a testing domain: exit 1"
 is "$OUT" "NOTFOUND " "query of a testing domain: NOTFOUND with its space"
@@ -154,7 +136,7 @@ is "$(jq_ "$OUT" '[e["domain"] for e in d["entries"]]')" '["good.test", "nosts.t
     "list --json: every domain, sorted"
 is "$(jq_ "$OUT" 'd["daemon_running"]')" true "list --json: the daemon answered the sync"
 G='[e for e in d["entries"] if e["domain"] == "good.test"][0]'
-todo_is "$(jq_ "$OUT" "[$G[k] for k in ('state', 'mode', 'policy_id', 'max_age', 'status', 'reason', 'last_error', 'queries', 'failures')]")" \
+is "$(jq_ "$OUT" "[$G[k] for k in ('state', 'mode', 'policy_id', 'max_age', 'status', 'reason', 'last_error', 'queries', 'failures')]")" \
     '["active", "enforce", "20240101T000000", 1209600, "ok", null, null, 3, 0]' \
     "list --json good.test: state, mode, id, max_age, status, no error, queries"
 is "$(jq_ "$OUT" "$G['expires_at'] - $G['fetched_at']")" 1209600 "list --json good.test: expires = fetched + max_age"
@@ -171,7 +153,7 @@ is "$RC" 0 "list: exit 0"
 like "$(head -n 1 <<<"$OUT")" '^DOMAIN +MODE +ID +FETCHED +EXPIRES +TXT CHECKED +STATE +QUERIES +LAST ERROR$' "list: header"
 like "$(grep '^good.test ' <<<"$OUT")" '^good\.test +enforce +20240101T000000 +(now|[0-9]+s ago) +in 1[34]d +(now|[0-9]+s ago) +active +[0-9]+  -$' \
     "list: the good.test row"
-todo_is "$(grep '^good.test ' <<<"$OUT" | awk '{ print $(NF - 1) }')" 3 "list: good.test served 3 queries"
+is "$(grep '^good.test ' <<<"$OUT" | awk '{ print $(NF - 1) }')" 3 "list: good.test served 3 queries"
 is "$(awk 'NR > 1 { print index($0, "active") ? index($0, "active") : index($0, "no-record") }' <<<"$OUT" | sort -u | wc -l)" 1 \
     "list: the STATE column is aligned"
 ok "$([[ $OUT != *$'\e'* ]]; echo $?)" "list into a pipe: no colour"
@@ -195,7 +177,7 @@ like "$out" 'good\.test +enforce' "list on a terminal with NO_COLOR: the rows"
 # show
 ctl show good.test --json
 is "$RC" 0 "show --json: exit 0"
-todo_is "$(jq_ "$OUT" '[d[k] for k in ("domain", "state", "mode", "policy_id", "max_age", "mx", "queries", "daemon_running")]')" \
+is "$(jq_ "$OUT" '[d[k] for k in ("domain", "state", "mode", "policy_id", "max_age", "mx", "queries", "daemon_running")]')" \
     '["good.test", "active", "enforce", "20240101T000000", 1209600, ["mx1.good.test", "*.good.test"], 3, true]' \
     "show --json: the entry"
 is "$(jq_ "$OUT" 'd["policy_text"]')" "$POLICY_GOOD" "show --json: the raw policy text"
@@ -314,7 +296,7 @@ is "$RC" 0 "list with the daemon stopped: exit 0"
 is "$(jq_ "$OUT" '[d["daemon_running"], [e["domain"] for e in d["entries"]]]')" '[false, ["good.test", "test.test"]]' \
     "list with the daemon stopped: read from the file"
 ctl show good.test --json
-todo_is "$(jq_ "$OUT" '[d["state"], d["queries"], d["daemon_running"]]')" '["active", 2, false]' \
+is "$(jq_ "$OUT" '[d["state"], d["queries"], d["daemon_running"]]')" '["active", 2, false]' \
     "show with the daemon stopped"
 is "$(jq_ "$OUT" 'd["policy_text"]')" "$POLICY_GOOD" "show with the daemon stopped: the policy text"
 ctl refresh good.test
