@@ -881,6 +881,33 @@ daemon_start() {
 	    bail "mtastsd did not start listening on 127.0.0.1:$MAP_PORT: $(tail -n 5 "$W/log/mtastsd.log" | tr '\n' ' ')"
 }
 
+# daemon_start_defaults: the README's form, `mtastsd -f` with no config
+# file at all.  Inside the namespace's own mount namespace (private to the
+# daemon): /etc/resolv.conf names nsd, /etc/ssl/certs holds only the test
+# CA, and tmpfs hides /usr/local (no config file; the root cache path
+# /usr/local/var/lib/mtastsd/cache.db lands in it) and /tmp (the default
+# control socket).  Nothing of the host is touched.
+daemon_start_defaults() {
+	mkdir -p "$W/sslcerts"
+	cp "$CA_FILE" "$W/sslcerts/ca-certificates.crt"
+	cp "$CA_FILE" "$W/sslcerts/mtastsd-test-ca.pem"
+	openssl rehash "$W/sslcerts" >>"$W/log/openssl.log" 2>&1
+	echo "nameserver $DNS_ADDR" >"$W/resolv.conf"
+	cat >"$W/defaults.sh" <<END
+set -e
+mount --bind "$W/resolv.conf" /etc/resolv.conf
+mount --bind "$W/sslcerts" /etc/ssl/certs
+mount -t tmpfs tmpfs /usr/local
+mount -t tmpfs tmpfs /tmp
+exec "$MTASTSD" -f
+END
+	: >"$W/daemon.wanted"
+	echo "=== start (defaults) $(date +%T.%N)" >>"$W/log/mtastsd.log"
+	bg_start mtastsd sh "$W/defaults.sh"
+	wait_for 5 daemon_ready ||
+	    bail "mtastsd -f did not start listening on 127.0.0.1:$MAP_PORT: $(tail -n 5 "$W/log/mtastsd.log" | tr '\n' ' ')"
+}
+
 daemon_ready() {
 	bg_alive mtastsd && port_open 127.0.0.1 "$MAP_PORT"
 }
