@@ -243,7 +243,7 @@ need() {
 world_start() {
 	[ "$(id -u)" -eq 0 ] || skip_all "needs root"
 	need ip nsd nginx postmap openssl drill "$PYTHON"
-	W=$(mktemp -d /tmp/mtasts-e2e.XXXXXX) || bail "mktemp failed"
+	W=$(mktemp -d "${TMPDIR:-/tmp}/mtastsd-e2e-$E2E_NAME.XXXXXX") || bail "mktemp failed"
 	chmod 755 "$W"
 	mkdir -p "$W/log" "$W/pids" "$W/dns" "$W/www" "$W/certs" \
 	    "$W/nginx/tmp" "$W/postfix"
