@@ -243,7 +243,7 @@ need() {
 world_start() {
 	[ "$(id -u)" -eq 0 ] || skip_all "needs root"
 	need ip nsd nginx postmap openssl drill "$PYTHON"
-	W=$(mktemp -d /tmp/mtasts-e2e.XXXXXX) || bail "mktemp failed"
+	W=$(mktemp -d "${TMPDIR:-/tmp}/mtastsd-e2e-$E2E_NAME.XXXXXX") || bail "mktemp failed"
 	chmod 755 "$W"
 	mkdir -p "$W/log" "$W/pids" "$W/dns" "$W/www" "$W/certs" \
 	    "$W/nginx/tmp" "$W/postfix"
@@ -879,6 +879,33 @@ daemon_start() {
 	bg_start mtastsd "$MTASTSD" -f -c "$W/mtastsd.conf"
 	wait_for 5 daemon_ready ||
 	    bail "mtastsd did not start listening on 127.0.0.1:$MAP_PORT: $(tail -n 5 "$W/log/mtastsd.log" | tr '\n' ' ')"
+}
+
+# daemon_start_defaults: the README's form, `mtastsd -f` with no config
+# file at all.  Inside the namespace's own mount namespace (private to the
+# daemon): /etc/resolv.conf names nsd, /etc/ssl/certs holds only the test
+# CA, and tmpfs hides /usr/local (no config file; the root cache path
+# /usr/local/var/lib/mtastsd/cache.db lands in it) and /tmp (the default
+# control socket).  Nothing of the host is touched.
+daemon_start_defaults() {
+	mkdir -p "$W/sslcerts"
+	cp "$CA_FILE" "$W/sslcerts/ca-certificates.crt"
+	cp "$CA_FILE" "$W/sslcerts/mtastsd-test-ca.pem"
+	openssl rehash "$W/sslcerts" >>"$W/log/openssl.log" 2>&1
+	echo "nameserver $DNS_ADDR" >"$W/resolv.conf"
+	cat >"$W/defaults.sh" <<END
+set -e
+mount --bind "$W/resolv.conf" /etc/resolv.conf
+mount --bind "$W/sslcerts" /etc/ssl/certs
+mount -t tmpfs tmpfs /usr/local
+mount -t tmpfs tmpfs /tmp
+exec "$MTASTSD" -f
+END
+	: >"$W/daemon.wanted"
+	echo "=== start (defaults) $(date +%T.%N)" >>"$W/log/mtastsd.log"
+	bg_start mtastsd sh "$W/defaults.sh"
+	wait_for 5 daemon_ready ||
+	    bail "mtastsd -f did not start listening on 127.0.0.1:$MAP_PORT: $(tail -n 5 "$W/log/mtastsd.log" | tr '\n' ' ')"
 }
 
 daemon_ready() {
