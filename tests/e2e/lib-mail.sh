@@ -119,19 +119,24 @@ pf_start() {
 	done
 }
 
-# mx_host HOST ADDR [cert=LABEL|notls]: an MX host served by the receiving
-# instance on ADDR:25 (A record added); without cert=, a certificate for
-# HOST from the test CA.
+# mx_host HOST ADDR [cert=LABEL|notls|sni]: an MX host served by the
+# receiving instance on ADDR:25 (A record added); without an option, a
+# certificate for HOST from the test CA.  sni: the listener's default
+# certificate is for another name; the one for HOST is only given to
+# clients that send HOST as SNI (tls_server_sni_maps).
 mx_host() {
-	local host=$1 addr=$2 cert=${3:-}
+	local host=$1 addr=$2 opt=${3:-} cert
 	dns_add "$host" A "$addr"
-	case $cert in
-	notls) ;;
-	cert=*) cert=${cert#cert=} ;;
-	"") cert_make "$host" "$host"; cert=$host ;;
-	*) bail "mx_host: bad option $cert" ;;
+	case $opt in
+	notls) cert=notls ;;
+	cert=*) cert=${opt#cert=} ;;
+	""|sni)
+		[ -f "$W/certs/$host.pem" ] || cert_make "$host" "$host"
+		cert=$host
+		;;
+	*) bail "mx_host: bad option $opt" ;;
 	esac
-	RCV_MX+=("$host $addr ${cert:-notls}")
+	RCV_MX+=("$host $addr $cert $opt")
 }
 
 # rcv_start: the receiving instance: every domain is a virtual mailbox
@@ -160,11 +165,20 @@ EOF
 	} >"$RCV/conf/main.cf"
 	{
 		for mx in "${RCV_MX[@]}"; do
-			read -r host addr cert <<<"$mx"
+			read -r host addr cert opt <<<"$mx"
 			printf '%s:25 inet n - n - - smtpd\n  -o syslog_name=rcv/%s\n' \
 			    "$addr" "$host"
 			if [ "$cert" = notls ]; then
 				echo "  -o smtpd_tls_security_level=none"
+			elif [ "$opt" = sni ]; then
+				[ -f "$W/certs/sni-default.pem" ] ||
+				    cert_make sni-default mx.sni-default.test
+				printf '%s %s %s\n' "$host" "$W/certs/leaf.key" \
+				    "$W/certs/$cert.pem" >"$RCV/conf/sni-$host"
+				printf '  -o smtpd_tls_cert_file=%s\n  -o smtpd_tls_key_file=%s\n' \
+				    "$W/certs/sni-default.pem" "$W/certs/leaf.key"
+				printf '  -o tls_server_sni_maps=texthash:%s\n' \
+				    "$RCV/conf/sni-$host"
 			else
 				printf '  -o smtpd_tls_cert_file=%s\n  -o smtpd_tls_key_file=%s\n' \
 				    "$W/certs/$cert.pem" "$W/certs/leaf.key"
@@ -301,8 +315,10 @@ snd_tls_line() {
 # happen to mail for it.
 mail_cases() {
 	# enforce, MX host listed, valid certificate: delivered, verified TLS.
+	# Its MX presents the right certificate only to clients that send
+	# SNI, which MTA-STS requires (RFC 8461 section 5).
 	sts_domain enf.test 1 enforce 86400 mx1.enf.test
-	mx_host mx1.enf.test 127.0.0.11
+	mx_host mx1.enf.test 127.0.0.11 sni
 	# enforce, MX host matches a wildcard pattern: delivered.
 	sts_domain wild.test 1 enforce 86400 '*.wild.test'
 	mx_host mx1.wild.test 127.0.0.12
@@ -366,9 +382,9 @@ exim_find() {
 	fi
 	getent passwd Debian-exim >/dev/null ||
 	    skip_all "needs the Debian-exim user (contrib/install-deps makes it)"
-	"$EXIM" -bV >/dev/null 2>&1 ||
-	    skip_all "Exim does not run: $("$EXIM" -bV 2>&1 | head -n 1) (libidn12?)"
-	EXIM_VERSION=$("$EXIM" -bV 2>/dev/null | sed -n 's/^Exim version \([^ ]*\).*/\1/p')
+	"$EXIM" -C /dev/null -bV >/dev/null 2>&1 ||
+	    skip_all "Exim does not run: $("$EXIM" -C /dev/null -bV 2>&1 | tail -n 1) (libidn12?)"
+	EXIM_VERSION=$("$EXIM" -C /dev/null -bV 2>/dev/null | sed -n 's/^Exim version \([^ ]*\).*/\1/p')
 }
 
 # exim_conf [MACRO=VALUE...]: the Exim configuration of the tests: the
@@ -424,16 +440,26 @@ ex() {
 	nsx "$EXIM" -C "$EXIMD/exim.conf" "$@"
 }
 
-# exim_send RCPT TOKEN: submit and deliver in the foreground (-odf).
+# exim_send RCPT TOKEN: submit and deliver in the foreground (-odf);
+# the message id is TOKEN@exim.sender.test.
 exim_send() {
 	printf 'From: <sender@sender.test>\nTo: <%s>\nSubject: e2e %s\nMessage-ID: <%s@exim.sender.test>\n\nbody of %s\n' \
 	    "$1" "$2" "$2" "$2" |
 	    ex -odf -f sender@sender.test "$1" >>"$W/log/exim-submit.log" 2>&1
 }
 
-# exim_log RCPT: the main log lines about deliveries to RCPT.
+# exim_msgid TOKEN: the Exim message id of the message sent by
+# exim_send with TOKEN.
+exim_msgid() {
+	awk -v id="id=$1@exim.sender.test" '$4 == "<=" && $NF == id { print $3 }' \
+	    "$EXIMD/log/mainlog" 2>/dev/null | tail -n 1
+}
+
+# exim_log TOKEN: the main log lines of that message.
 exim_log() {
-	grep -F " $1" "$EXIMD/log/mainlog" 2>/dev/null
+	local id
+	id=$(exim_msgid "$1")
+	[ -n "$id" ] && grep -F " $id " "$EXIMD/log/mainlog"
 }
 
 # exim_outcome RCPT: "sent" (=> line), "deferred" (== line), "bounced"
@@ -452,4 +478,25 @@ exim_outcome() {
 # exim_queued RCPT: 0 when a message to RCPT waits in Exim's queue.
 exim_queued() {
 	ex -bp 2>/dev/null | grep -qF "$1"
+}
+
+# exim_macro NAME DOMAIN [HOST]: expand the shipped macro NAME (as the
+# configuration defines it, from exim -bP) with $domain and $host
+# replaced by DOMAIN and HOST, through exim -be.
+exim_macro() {
+	local body
+	body=$(ex -bP macro "$1" 2>/dev/null) || return 1
+	body=${body#"$1="}
+	body=${body//'$domain'/$2}
+	body=${body//'$host'/${3:-}}
+	ex -be "$body" 2>&1
+}
+
+# mx_cert_cn ADDR [SNI]: the subject CN an MX gives after STARTTLS, with
+# SNI or without.
+mx_cert_cn() {
+	local sni=-noservername
+	[ -n "${2:-}" ] && sni="-servername $2"
+	nsx openssl s_client -connect "$1:25" -starttls smtp $sni </dev/null 2>/dev/null |
+	    openssl x509 -noout -subject 2>/dev/null | sed -n 's/.*CN *= *//p'
 }

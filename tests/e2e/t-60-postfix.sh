@@ -27,6 +27,9 @@ daemon_start
 rcv_start
 snd_start unix
 
+is "$(mx_cert_cn 127.0.0.11)" mx.sni-default.test "mx1.enf.test without SNI: a certificate for another name"
+is "$(mx_cert_cn 127.0.0.11 mx1.enf.test)" mx1.enf.test "mx1.enf.test with SNI: its own certificate"
+
 CASES="enf wild outside badcert untrusted plain testing none nopolicy"
 declare -A QID
 for d in $CASES; do
@@ -41,6 +44,8 @@ like "$(grep 'event=accepted' "$W/log/mtastsd.log" | tail -n 1)" "listener=unix:
     "the chrooted smtp(8) asked mtastsd over the unix socket"
 
 # delivered: verified TLS, in the receiver's mbox, with TLS in Received:
+# (mx1.enf.test gives its own certificate only to a client sending SNI:
+# servername=hostname works).
 for d in enf wild; do
 	is "${OUT[$d]}" sent "$d.test (enforce, MX listed): sent"
 	like "$(snd_tls_line "${QID[$d]}")" "^.* Verified TLS connection established to mx1\.$d\.test\[" \
