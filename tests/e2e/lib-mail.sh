@@ -500,3 +500,183 @@ mx_cert_cn() {
 	nsx openssl s_client -connect "$1:25" -starttls smtp $sni </dev/null 2>/dev/null |
 	    openssl x509 -noout -subject 2>/dev/null | sed -n 's/.*CN *= *//p'
 }
+
+# ---------------------------------------------------------------- operations
+
+METRICS_PORT=9461
+
+# daemon_run ARGS...: like daemon_start, with the command given: the
+# config is written to $W/mtastsd.conf first; ARGS is the whole command
+# (use "$MTASTSD" -f -c "$W/mtastsd.conf" in it).
+daemon_run() {
+	daemon_conf >"$W/mtastsd.conf"
+	: >"$W/daemon.wanted"
+	echo "=== start $(date +%T.%N)" >>"$W/log/mtastsd.log"
+	bg_start mtastsd "$@"
+	wait_for 5 daemon_ready ||
+	    bail "mtastsd did not start: $(tail -n 5 "$W/log/mtastsd.log" | tr '\n' ' ')"
+}
+
+# daemon_pid: the daemon's pid (bg_start's pid: ip netns exec and the
+# launchers exec it).
+daemon_pid() {
+	cat "$W/pids/mtastsd"
+}
+
+# The socket activation launcher: socket specs NAME:ADDR:PORT, then --,
+# then the command.  Binds and listens, moves the sockets to fds 3...,
+# sets LISTEN_FDS, LISTEN_FDNAMES and LISTEN_PID (its own pid: exec
+# keeps it; --pid N gives another), and execs the command.
+ACTIVATE_PY='
+import os, socket, sys
+args = sys.argv[1:]
+pid = None
+if args[0] == "--pid":
+	pid, args = args[1], args[2:]
+cut = args.index("--")
+specs, cmd = args[:cut], args[cut + 1:]
+names, fds = [], []
+for spec in specs:
+	name, addr, port = spec.split(":")
+	s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+	s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+	s.bind((addr, int(port)))
+	s.listen(16)
+	names.append(name)
+	fds.append(s.detach())
+high = [os.dup(fd) for fd in fds]
+for fd in fds:
+	os.close(fd)
+for i, fd in enumerate(high):
+	os.dup2(fd, 3 + i, inheritable=True)
+	os.close(fd)
+os.environ["LISTEN_FDS"] = str(len(high))
+os.environ["LISTEN_FDNAMES"] = ":".join(names)
+os.environ["LISTEN_PID"] = pid or str(os.getpid())
+os.execv(cmd[0], cmd)
+'
+
+# activate SPEC... -- CMD...: run CMD through the launcher above.
+activate() {
+	"$PYTHON" -c "$ACTIVATE_PY" "$@"
+}
+
+# The sd_notify listener: a unix datagram socket at $W/notify.sock;
+# every message is appended, one a line, to $W/notify.log.
+notify_listen() {
+	bg_start notify "$PYTHON" -c '
+import os, socket, sys
+path, log = sys.argv[1], sys.argv[2]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(path)
+os.chmod(path, 0o666)
+print("ready", flush=True)
+while True:
+	m = s.recv(4096).decode(errors="replace")
+	with open(log, "a") as f:
+		f.write(m.replace("\n", " ").strip() + "\n")
+' "$W/notify.sock" "$W/notify.log"
+	wait_for 5 grep -q ready "$W/log/notify.log" || bail "notify listener did not start"
+}
+
+# ctl_stats: the control socket's answer to "stats" (one JSON line).
+ctl_stats() {
+	nsx "$PYTHON" -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(5)
+s.connect(sys.argv[1])
+s.sendall(b"stats\n")
+out = b""
+while True:
+	b = s.recv(65536)
+	if not b:
+		break
+	out += b
+sys.stdout.write(out.decode())
+' "$W/control.sock"
+}
+
+# metrics_get [PATH] [curl args]: the metrics endpoint's body.
+metrics_get() {
+	local path=${1:-/metrics}
+	[ $# -gt 0 ] && shift
+	nsx curl -sS --max-time 5 "$@" "http://127.0.0.1:$METRICS_PORT$path"
+}
+
+# metric NAME{LABELS}: one sample's value from a scrape on stdin.
+metric() {
+	awk -v n="$1" '$1 == n { print $2 }'
+}
+
+# metrics_agree STATS-JSON METRICS-TEXT: compare every counter, entry
+# count and discovery gauge of a stats JSON with the Prometheus text;
+# print "agree N" (N values compared) or the differences.  STATS-JSON is
+# the control socket's reply ("counters", "entries", "discoveries") or
+# `mtastsctl --json stats` (top-level counters, "answers", "failures",
+# "entries", "in_flight").
+metrics_agree() {
+	"$PYTHON" -c '
+import json, sys
+stats = json.loads(sys.argv[1])
+prom = {}
+for line in sys.argv[2].splitlines():
+	if line and not line.startswith("#"):
+		name, value = line.rsplit(" ", 1)
+		prom[name] = float(value)
+want = {}
+states = ("enforce", "testing", "none", "no_record", "failed", "expired")
+if "counters" in stats:
+	want.update(stats["counters"])
+	e, d = stats["entries"], stats["discoveries"]
+	gauges = {"running": d["running"], "queued": d["queued"],
+		  "parked": d["parked_queries"]}
+else:
+	top = {"queries": "queries", "cache_hits": "cache_hits",
+	       "cache_misses": "cache_misses", "keys_rejected": "keys_rejected",
+	       "discoveries": "discoveries",
+	       "discoveries_merged": "discoveries_merged",
+	       "fetches": "fetches", "clients": "clients"}
+	for k, n in top.items():
+		want["mtastsd_%s_total" % n] = stats[k]
+	for k in ("ok", "notfound", "temp", "perm"):
+		want["mtastsd_answers_%s_total" % k] = stats["answers"][k]
+	f = stats["failures"]
+	for k, n in (("no_record", "discovery_no_record"),
+		     ("txt_failed", "discovery_txt_failed"),
+		     ("fetch_failed", "discovery_fetch_failed"),
+		     ("policy_invalid", "discovery_invalid"),
+		     ("deadline", "discovery_deadline"),
+		     ("client_errors", "client_errors"), ("sqlite", "sqlite_errors")):
+		want["mtastsd_%s_total" % n] = f[k]
+	e, d = stats["entries"], stats["in_flight"]
+	gauges = {"running": d["discoveries_running"],
+		  "queued": d["discoveries_queued"], "parked": d["queries_parked"]}
+want["mtastsd_entries"] = e["total"]
+for k in states:
+	want["mtastsd_entries_by_state{state=\"%s\"}" % k] = e[k]
+want["mtastsd_discoveries_running"] = gauges["running"]
+want["mtastsd_discoveries_queued"] = gauges["queued"]
+want["mtastsd_queries_parked"] = gauges["parked"]
+bad = ["%s: stats %s, metrics %s" % (k, v, prom.get(k))
+       for k, v in sorted(want.items()) if prom.get(k) != v]
+print("\n".join(bad) if bad else "agree %d" % len(want))
+' "$1" "$2"
+}
+
+# stats_and_scrape CMD...: run the stats command CMD, scrape the metrics,
+# run CMD again; retry (three times) until both stats are the same but
+# for the uptime, so that a background sweep between them cannot make
+# the comparison flaky.  Prints the stats JSON, a line "----", the scrape.
+stats_and_scrape() {
+	local a b m i
+	for i in 1 2 3; do
+		a=$("$@")
+		m=$(metrics_get)
+		b=$("$@")
+		[ "$(sed 's/"uptime": *[0-9]*//' <<<"$a")" = \
+		    "$(sed 's/"uptime": *[0-9]*//' <<<"$b")" ] && break
+		sleep 0.5
+	done
+	printf '%s\n----\n%s\n' "$a" "$m"
+}
