@@ -147,10 +147,11 @@ ok $([ ! -e "$W/state/mtastsd.pid" ]; echo $?) "user nobody: pid file removed at
 # No configuration file at all, as root (README's first command): runs,
 # with a warning.  A private mount namespace keeps its default cache and
 # control socket off the real file system.
-cachepath=$(strings "$MTASTSD" | grep -m 1 '/lib/mtastsd/cache\.db$')
-hide=$(dirname "$cachepath")
+cachepath=$(strings "$MTASTSD" | grep -m 1 '^/.*/lib/mtastsd/cache\.db$')
+defconf=$(strings "$MTASTSD" | grep -m 1 '^/.*/mtastsd\.conf$')
+hide=$(dirname "${cachepath:-/}")
 while [ ! -d "$hide" ]; do hide=$(dirname "$hide"); done
-if [ -n "$cachepath" ] && [ "$hide" != / ] && [ ! -e "$(sed -n 's/.*"\(.*mtastsd\.conf\)".*/\1/p' <<<"$(strings "$MTASTSD" | grep -m 1 '/mtastsd\.conf$')")" ]; then
+if [ -n "$cachepath" ] && [ "$hide" != / ] && [ -n "$defconf" ] && [ ! -e "$defconf" ]; then
 	bg_start bare unshare -m sh -c "mount --make-rprivate / && mount -t tmpfs t /run && mount -t tmpfs t '$hide' && exec '$MTASTSD' -f"
 	wait_for 5 port_open 127.0.0.1 "$MAP_PORT"
 	ok $? "no configuration file, root: listening on 127.0.0.1:$MAP_PORT"
