@@ -535,6 +535,7 @@ site() {
 	for a in "$@"; do
 		echo "$a" >>"$W/www/$host.opts"
 	done
+	WEB_DIRTY=1
 	if ! grep -q '^cert=' "$W/www/$host.opts"; then
 		[ -f "$W/certs/$host.pem" ] || cert_make "$host" "$host"
 		echo "cert=$host" >>"$W/www/$host.opts"
@@ -549,6 +550,7 @@ site() {
 
 site_del() {
 	local s out=()
+	WEB_DIRTY=1
 	for s in "${WEB_SITES[@]}"; do
 		[ "$s" = "$1" ] || out+=("$s")
 	done
@@ -670,8 +672,16 @@ EOF
 	echo "}"
 }
 
+# commit: dns_commit, and web_commit when a site was added or changed.
+commit() {
+	dns_commit
+	[ -n "${WEB_DIRTY:-}" ] && web_commit
+	return 0
+}
+
 # web_commit: write nginx.conf and (re)start nginx; wait for port 443.
 web_commit() {
+	WEB_DIRTY=
 	nginx_conf >"$W/nginx/nginx.conf"
 	nsx nginx -t -q -c "$W/nginx/nginx.conf" -e "$W/log/nginx-error.log" ||
 	    bail "nginx config invalid (see $W/nginx/nginx.conf)"
@@ -698,6 +708,31 @@ pysite() {
 	    --log "$W/log/conns-$label.log" "$@"
 	wait_for 5 grep -q '^ready' "$W/log/py-$label.log" ||
 	    bail "httpsd $label did not start: $(cat "$W/log/py-$label.log")"
+}
+
+# http_resp FILE STATUS-LINE BODY [HEADER...]: write a raw HTTP response
+# for httpsd.py: the status line, Content-Type: text/plain, the headers
+# given, Content-Length computed from BODY (printf %b escapes) unless a
+# header "nolen" is given, then the body.
+http_resp() {
+	local file=$1 status=$2 body=$3 h len=1
+	shift 3
+	printf '%b' "$body" >"$file.body"
+	{
+		printf '%s\r\n' "$status"
+		printf 'Content-Type: text/plain\r\n'
+		for h in "$@"; do
+			if [ "$h" = nolen ]; then
+				len=
+			else
+				printf '%s\r\n' "$h"
+			fi
+		done
+		[ -n "$len" ] && printf 'Content-Length: %s\r\n' "$(wc -c <"$file.body")"
+		printf '\r\n'
+		cat "$file.body"
+	} >"$file"
+	rm -f "$file.body"
 }
 
 # fetch_count HOST: requests nginx served for HOST so far.

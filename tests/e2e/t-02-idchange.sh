@@ -31,7 +31,7 @@ policy_std mta-sts.sameid.test enforce 86400 mx2.sameid.test
 txt_set _mta-sts.tonone.test "v=STSv1; id=2"
 policy_std mta-sts.tonone.test none 86400
 dns_commit
-is "$(eventually 8 "$(sec mx2.idnew.test)" q idnew.test)" "$(sec mx2.idnew.test)" \
+is "$(eventually 8 "$(sec mx2.idnew.test)" qraw idnew.test)" "$(sec mx2.idnew.test)" \
     "idnew: new id -> new policy"
 is "$(fetch_count mta-sts.idnew.test)" 2 "idnew: fetched exactly twice"
 is "$(eventually 8 "$NF" qraw tonone.test)" "$NF" "tonone: mode none cancels enforce"
@@ -50,7 +50,7 @@ sleep 2
 both iddown.test "$(sec mx1.iddown.test)" "iddown: still the old policy after a failed retry"
 # Server back: the new id was not recorded as seen, so it is fetched.
 web_commit
-is "$(eventually 10 "$(sec mx2.iddown.test)" q iddown.test)" "$(sec mx2.iddown.test)" \
+is "$(eventually 10 "$(sec mx2.iddown.test)" qraw iddown.test)" "$(sec mx2.iddown.test)" \
     "iddown: server back -> new policy fetched"
 both idnew.test "$(sec mx2.idnew.test)" "idnew: unchanged by the outage"
 
