@@ -206,25 +206,20 @@ rcv_message() {
 		END { if (found) printf "%s", msg }' "$RCV_MBOX"
 }
 
-# snd_start [inet|unix]: the sending instance.  Its TLS policy table is
-# mtastsd over TCP (inet) or, by default, over a unix socket inside the
-# queue directory with smtp(8) running chrooted there (the layout the
-# README recommends).  smtp_tls_security_level = may for everything else.
+# snd_start [inet|unix]: the sending instance, configured with the lines
+# of contrib/postfix/main.cf (the CA file replaced by the test CA).  Its
+# TLS policy table is mtastsd over a unix socket inside the queue
+# directory with smtp(8) running chrooted there (the default, as the
+# README recommends), or over TCP (inet).
 snd_start() {
-	local how=${1:-unix} map chroot=n f
+	local how=${1:-unix} f
 	mkdir -p "$SND/conf" "$SND/queue"
-	if [ "$how" = unix ]; then
-		map="socketmap:unix:mtastsd/socketmap:postfix"
-		chroot=y
-		# What smtp(8) needs inside its chroot: DNS and services.
-		mkdir -p "$SND/queue/etc"
-		echo "nameserver $DNS_ADDR" >"$SND/queue/etc/resolv.conf"
-		for f in services hosts nsswitch.conf; do
-			[ -f "/etc/$f" ] && cp "/etc/$f" "$SND/queue/etc/"
-		done
-	else
-		map="socketmap:inet:127.0.0.1:$MAP_PORT:postfix"
-	fi
+	# What smtp(8) needs inside its chroot: DNS and services.
+	mkdir -p "$SND/queue/etc"
+	echo "nameserver $DNS_ADDR" >"$SND/queue/etc/resolv.conf"
+	for f in services hosts nsswitch.conf; do
+		[ -f "/etc/$f" ] && cp "/etc/$f" "$SND/queue/etc/"
+	done
 	{
 		pf_main_common "$SND" snd
 		cat <<EOF
@@ -232,22 +227,36 @@ myhostname = sender.test
 mydomain = sender.test
 myorigin = sender.test
 inet_interfaces = 127.0.0.1
-smtp_tls_security_level = may
-smtp_tls_CAfile = $CA_FILE
-smtp_tls_loglevel = 1
-smtp_tls_policy_maps = $map
 smtp_connect_timeout = 5s
 smtp_helo_timeout = 10s
 delay_warning_time = 0
 bounce_queue_lifetime = 1d
 maximal_queue_lifetime = 1d
 EOF
+		grep -v '^#' "$top_srcdir/contrib/postfix/main.cf" | grep .
 	} >"$SND/conf/main.cf"
+	nsx postconf -c "$SND/conf" -e "smtp_tls_CAfile = $CA_FILE"
+	[ "$how" = inet ] && nsx postconf -c "$SND/conf" -e \
+	    "smtp_tls_policy_maps = socketmap:inet:127.0.0.1:$MAP_PORT:postfix"
 	{
 		echo "127.0.0.1:$SUBMIT_PORT inet n - n - - smtpd"
-		pf_master_common "$chroot"
+		pf_master_common y
 	} >"$SND/conf/master.cf"
 	pf_start snd "127.0.0.1:$SUBMIT_PORT"
+}
+
+# snd_reconf PARAM=VALUE...: change the sending instance and reload it.
+# "smtp/unix/chroot=n" style arguments edit master.cf (postconf -F).
+snd_reconf() {
+	local a
+	for a in "$@"; do
+		case $a in
+		*/*/*=*) nsx postconf -c "$SND/conf" -F "$a" ;;
+		*) nsx postconf -c "$SND/conf" -e "$a" ;;
+		esac
+	done
+	nsx postfix -c "$SND/conf" reload >>"$W/log/postfix-snd.start" 2>&1
+	sleep 1
 }
 
 # The unix socket mtastsd serves inside the sender's queue directory.
@@ -276,9 +285,11 @@ print(m.group(1).decode())
 EOF
 }
 
-# snd_result QID: the sender's delivery log line for the message.
+# snd_result QID: the sender's last delivery log line for the message;
+# status 1 when there is none yet.
 snd_result() {
-	grep -E " $1: to=<.*status=" "$W/log/postfix-snd.log" 2>/dev/null | tail -n 1
+	grep -E " $1: to=<.*status=" "$W/log/postfix-snd.log" 2>/dev/null |
+	    tail -n 1 | grep .
 }
 
 # snd_outcome QID: wait for the first delivery attempt to end; print

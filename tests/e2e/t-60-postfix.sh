@@ -9,7 +9,8 @@
 #    another name, an untrusted CA, or no STARTTLS: deferred, the message
 #    stays queued and never reaches the receiver;
 #  - testing, none, no policy: delivered (the last in clear text).
-# Then the same over socketmap:inet, and with the daemon stopped: deferred
+# Then the same with smtp(8) not chrooted, over socketmap:inet, and with
+# the daemon stopped: deferred
 # (an unreachable policy table is a temporary error for Postfix), and
 # delivered once the daemon is back.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -84,11 +85,21 @@ like "$(rcv_message pf-testing)" "using TLSv1" "testing.test: opportunistic TLS,
 like "$(rcv_message pf-nopolicy)" "with ESMTP id" "nopolicy.test: no STARTTLS offered, sent in clear text"
 is "$(grep -c '^From ' "$RCV_MBOX")" 5 "the receiver got exactly the five messages that should arrive"
 
-# The same through socketmap:inet (no chroot needed).
-nsx postconf -c "$SND/conf" -e \
-    "smtp_tls_policy_maps = socketmap:inet:127.0.0.1:$MAP_PORT:postfix"
-nsx postfix -c "$SND/conf" reload >/dev/null 2>&1
-sleep 1
+# The shipped snippet is what the sender runs, and Postfix takes it
+# without complaint.
+is "$(nsx postconf -c "$SND/conf" -h smtp_tls_policy_maps)" "socketmap:unix:mtastsd/socketmap:postfix" \
+    "the sender uses contrib/postfix/main.cf's policy map"
+is "$(nsx postconf -c "$SND/conf" -n 2>&1 | grep -c 'warning:')" 0 "postconf: no warning about the configuration"
+
+# The same unix socket with smtp(8) not chrooted: the relative path holds.
+snd_reconf "smtp/unix/chroot=n"
+q0=$(snd_send user@enf.test pf-nochroot)
+is "$(snd_outcome "$q0")" sent "unix socket, smtp(8) not chrooted: enf.test sent"
+like "$(grep 'event=accepted' "$W/log/mtastsd.log" | tail -n 1)" "listener=unix:" \
+    "not chrooted: asked over the unix socket"
+
+# The same through socketmap:inet.
+snd_reconf "smtp_tls_policy_maps = socketmap:inet:127.0.0.1:$MAP_PORT:postfix"
 q1=$(snd_send user@enf.test pf-inet-enf)
 q2=$(snd_send user@outside.test pf-inet-outside)
 is "$(snd_outcome "$q1")" sent "socketmap:inet: enf.test sent"
