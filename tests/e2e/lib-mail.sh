@@ -10,7 +10,11 @@
 #  - a sending Postfix instance ("snd") taking mail by SMTP on
 #    127.0.0.1:$SUBMIT_PORT and asking mtastsd for TLS policies;
 #  - Exim 4 from Debian's .deb (downloaded once, kept in $EXIM_CACHE) run
-#    with a configuration that includes contrib/exim/*.conf.
+#    with a configuration that includes contrib/exim/*.conf;
+#  - operations helpers: starting the daemon with another command (an
+#    environment, the socket activation launcher), an sd_notify listener,
+#    the control socket's stats, the metrics endpoint and a comparison of
+#    the two.
 #
 # Usage (bash):
 #	. "$(dirname "$0")/lib-mail.sh"
@@ -75,7 +79,7 @@ alias_database =
 EOF
 }
 
-# The services every instance needs (chroot column given by $1 for smtp).
+# The services every instance needs; $1 is the chroot column of smtp.
 pf_master_common() {
 	cat <<EOF
 pickup    unix  n       -       n       60      1       pickup
@@ -424,9 +428,6 @@ primary_hostname = exim.sender.test
 qualify_domain = sender.test
 domainlist local_domains = @ : localhost
 keep_environment =
-never_users =
-trusted_users = root
-deliver_drop_privilege = false
 begin routers
 .include $top_srcdir/contrib/exim/mtastsd-routers.conf
 dnslookup:
@@ -534,8 +535,9 @@ daemon_pid() {
 	cat "$W/pids/mtastsd"
 }
 
-# The socket activation launcher: socket specs NAME:ADDR:PORT, then --,
-# then the command.  Binds and listens, moves the sockets to fds 3...,
+# The socket activation launcher, run as "$PYTHON" -c "$ACTIVATE_PY"
+# [--pid N] SPEC... -- CMD...: socket specs NAME:ADDR:PORT, then --, then
+# the command.  Binds and listens, moves the sockets to fds 3...,
 # sets LISTEN_FDS, LISTEN_FDNAMES and LISTEN_PID (its own pid: exec
 # keeps it; --pid N gives another), and execs the command.
 ACTIVATE_PY='
@@ -566,11 +568,6 @@ os.environ["LISTEN_FDNAMES"] = ":".join(names)
 os.environ["LISTEN_PID"] = pid or str(os.getpid())
 os.execv(cmd[0], cmd)
 '
-
-# activate SPEC... -- CMD...: run CMD through the launcher above.
-activate() {
-	"$PYTHON" -c "$ACTIVATE_PY" "$@"
-}
 
 # The sd_notify listener: a unix datagram socket at $W/notify.sock;
 # every message is appended, one a line, to $W/notify.log.
