@@ -128,6 +128,8 @@ port_open 127.0.0.1 "$MAP_PORT"
 ok $((! $?)) "root, no user: nothing was opened"
 
 # user nobody: the process runs as nobody after opening everything.
+# (It starts with an empty cache, so it needs nsd and nginx.)
+bg_alive nsd || diag "nsd is gone: $(tail -n 3 "$W/log/nsd.log")"
 mkdir -p "$W/state"
 chown nobody "$W/state"
 conf_set user nobody
