@@ -44,7 +44,11 @@ extern uint64_t	metrics[M_COUNT];
 
 #define METRIC_INC(m)	(metrics[(m)]++)
 
-/* Limits of the metrics HTTP listener (a scraper is a peer too). */
+/*
+ * Limits of the metrics HTTP listener (a scraper is a peer too).  evhttp
+ * in libevent 2.1 cannot cap the number of connections: keep
+ * metrics-listen on the loopback or a trusted network.
+ */
 #define METRICS_HEADERS_MAX	8192	/* bytes of request headers */
 #define METRICS_BODY_MAX	1024	/* bytes of request body (none expected) */
 #define METRICS_TIMEOUT		10	/* s to send a request or read the reply */

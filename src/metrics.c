@@ -307,6 +307,10 @@ metrics_http_new(struct event_base *base, struct resolver *r,
 {
 	struct metrics_http	*m;
 
+	if (fd == -1 && hostport == NULL) {
+		xasprintf(err, "metrics: no address");
+		return (NULL);
+	}
 	if (fd == -1 && (fd = metrics_socket(hostport, err)) == -1)
 		return (NULL);
 	evutil_make_socket_nonblocking(fd);
