@@ -8,7 +8,9 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -26,12 +28,15 @@
 #include "dns.h"
 #include "fetch.h"
 #include "log.h"
+#include "metrics.h"
 #include "resolver.h"
 #include "server.h"
 #include "util.h"
 
 #define SHUTDOWN_GRACE_MS	2000	/* to write in-flight replies */
 #define SHUTDOWN_POLL_MS	20
+#define LISTEN_FDS_START	3	/* first socket passed by systemd */
+#define LISTEN_FDS_MAX		CONFIG_LISTEN_MAX	/* sockets we take */
 
 struct mtastsd {
 	struct event_base	*base;
@@ -44,6 +49,7 @@ struct mtastsd {
 	struct resolver		*resolver;
 	struct server		*server;
 	struct control		*control;
+	struct metrics_http	*metrics;
 	struct event		*ev_term, *ev_int, *ev_hup, *ev_drain;
 	uint64_t		 drain_until;
 };
@@ -150,6 +156,8 @@ mtastsd_term_cb(evutil_socket_t sig, short events, void *arg)
 	log_info("event=shutdown signal=%d pending=%zu", (int)sig,
 	    server_pending(d->server));
 	server_close_listeners(d->server);
+	metrics_http_free(d->metrics);
+	d->metrics = NULL;
 	resolver_shutdown(d->resolver);
 	d->drain_until = util_mono_ms() + SHUTDOWN_GRACE_MS;
 	d->ev_drain = evtimer_new(d->base, mtastsd_drain_cb, d);
@@ -250,6 +258,39 @@ mtastsd_notify(const char *msg)
 	close(fd);
 }
 
+/*
+ * Before opening anything: who may we run as?  With "user", started as
+ * root, we drop to it after setup (mtastsd_drop); "user root" keeps root
+ * on purpose.  Without "user", root is refused when a configuration file
+ * is in use (a forgotten "user" line); with the built-in defaults (no
+ * file, a first try) root is allowed with a warning.
+ */
+static void
+mtastsd_root_check(const struct config *cfg)
+{
+	struct passwd	*pw = NULL;
+
+	if (cfg->user != NULL && (pw = getpwnam(cfg->user)) == NULL)
+		fatalx("user %s: no such user", cfg->user);
+	if (cfg->group != NULL && getgrnam(cfg->group) == NULL)
+		fatalx("group %s: no such group", cfg->group);
+	if (geteuid() != 0) {
+		if (pw != NULL && pw->pw_uid != geteuid())
+			fatalx("user %s: mtastsd must be started as root to "
+			    "become another user", cfg->user);
+		return;
+	}
+	if (cfg->user != NULL)
+		return;
+	if (cfg->path != NULL)
+		fatalx("refusing to run as root: set \"user\" in %s (e.g. "
+		    "\"user mtastsd\"), or \"user root\" to run as root on "
+		    "purpose", cfg->path);
+	log_warnx("event=running-as-root note=\"built-in defaults, no "
+	    "configuration file: fine for a try; set user in %s for real "
+	    "use\"", DEFAULT_CONFIG);
+}
+
 /* Drop to the configured user and group after opening everything. */
 static void
 mtastsd_drop(const struct config *cfg)
@@ -258,14 +299,14 @@ mtastsd_drop(const struct config *cfg)
 	struct group	*gr;
 	gid_t		 gid;
 
-	if (cfg->user == NULL) {
-		if (geteuid() == 0)
-			log_warnx("event=running-as-root note=\"set user in "
-			    "the configuration to drop privileges\"");
+	if (cfg->user == NULL || (pw = getpwnam(cfg->user)) == NULL)
+		return;
+	if (pw->pw_uid == geteuid()) {
+		if (pw->pw_uid == 0)
+			log_info("event=running-as-root reason=\"user %s in "
+			    "the configuration\"", cfg->user);
 		return;
 	}
-	if ((pw = getpwnam(cfg->user)) == NULL)
-		fatalx("unknown user %s", cfg->user);
 	gid = pw->pw_gid;
 	if (cfg->group != NULL) {
 		if ((gr = getgrnam(cfg->group)) == NULL)
@@ -275,8 +316,75 @@ mtastsd_drop(const struct config *cfg)
 	if (setgroups(1, &gid) == -1 || setresgid(gid, gid, gid) == -1 ||
 	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
 		fatal("cannot drop privileges to %s", cfg->user);
+	if (setuid(0) != -1 || geteuid() != pw->pw_uid || getegid() != gid)
+		fatalx("privileges not dropped: root could be regained");
 	log_info("event=privileges-dropped user=%s uid=%d gid=%d", cfg->user,
 	    (int)pw->pw_uid, (int)gid);
+}
+
+/* A decimal number from 0 to max, or -1. */
+static long long
+mtastsd_number(const char *s, long long max)
+{
+	char		*end;
+	long long	 v;
+
+	if (*s < '0' || *s > '9')
+		return (-1);
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > max)
+		return (-1);
+	return (v);
+}
+
+/*
+ * Take the sockets systemd passes (LISTEN_PID, LISTEN_FDS and
+ * LISTEN_FDNAMES, see sd_listen_fds(3)): a socket named "exim" speaks the
+ * Exim protocol, "metrics" serves the metrics (left in *metrics_fd), any
+ * other name socketmap.  Returns how many protocol listeners were taken.
+ */
+static int
+mtastsd_activation(struct mtastsd *d, int *metrics_fd)
+{
+	const char	*pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	const char	*names = getenv("LISTEN_FDNAMES");
+	char		*list, *cur, *name;
+	long long	 n, i;
+	int		 fd, taken = 0;
+
+	*metrics_fd = -1;
+	if (pid == NULL || fds == NULL ||
+	    mtastsd_number(pid, INT_MAX) != (long long)getpid())
+		return (0);
+	if ((n = mtastsd_number(fds, LISTEN_FDS_MAX)) == -1)
+		fatalx("LISTEN_FDS=%s: not a number from 0 to %d", fds,
+		    LISTEN_FDS_MAX);
+	cur = list = xstrdup(names != NULL ? names : "");
+	for (i = 0; i < n; i++) {
+		fd = LISTEN_FDS_START + (int)i;
+		if ((name = strsep(&cur, ":")) == NULL || *name == '\0')
+			name = "socketmap";
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+		if (strcmp(name, "metrics") == 0) {
+			if (*metrics_fd != -1)
+				fatalx("socket activation: two sockets named "
+				    "metrics");
+			*metrics_fd = fd;
+			continue;
+		}
+		if (server_listen_fd(d->server, fd, strcmp(name, "exim") == 0 ?
+		    LISTEN_EXIM : LISTEN_SOCKETMAP) != 0)
+			fatalx("socket activation: fd %d (%s) unusable", fd,
+			    name);
+		log_info("event=socket-activation fd=%d name=%s", fd, name);
+		taken++;
+	}
+	free(list);
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return (taken);
 }
 
 /* Write the pid file, if configured. */
@@ -299,6 +407,7 @@ main(int argc, char **argv)
 	struct mtastsd	 d;
 	const char	*cfgpath = DEFAULT_CONFIG;
 	int		 ch, foreground = 0, check = 0, debug = 0, explicit = 0;
+	int		 metrics_fd;
 	size_t		 i;
 	char		*err;
 
@@ -343,6 +452,7 @@ main(int argc, char **argv)
 	log_init("mtastsd", foreground ? 0 : d.cfg->log_syslog);
 	log_setlevel(d.cfg->log_level);
 	signal(SIGPIPE, SIG_IGN);
+	mtastsd_root_check(d.cfg);
 
 	if ((d.base = event_base_new()) == NULL)
 		fatalx("event_base_new");
@@ -352,10 +462,25 @@ main(int argc, char **argv)
 	d.cache = mtastsd_cache(d.cfg);
 	d.resolver = resolver_new(d.base, d.cache, d.dns, d.ssl, d.cfg);
 	d.server = server_new(d.base, d.resolver, d.cfg);
-	for (i = 0; i < d.cfg->nlisten; i++) {
+	if (mtastsd_activation(&d, &metrics_fd) > 0)
+		log_info("event=socket-activation note=\"listen and exim-listen "
+		    "of the configuration are not used\"");
+	else {
+		for (i = 0; i < d.cfg->nlisten; i++) {
+			err = NULL;
+			if (server_listen(d.server, &d.cfg->listen[i],
+			    &err) != 0)
+				fatalx("cannot listen: %s", err);
+		}
+	}
+	if (metrics_fd != -1 || d.cfg->metrics != NULL) {
 		err = NULL;
-		if (server_listen(d.server, &d.cfg->listen[i], &err) != 0)
-			fatalx("cannot listen: %s", err);
+		if ((d.metrics = metrics_http_new(d.base, d.resolver,
+		    d.cfg->metrics, metrics_fd, &err)) == NULL)
+			fatalx("cannot serve metrics: %s", err);
+		log_info("event=metrics-listening addr=%s path=%s",
+		    metrics_fd != -1 ? "socket-activation" : d.cfg->metrics,
+		    METRICS_PATH);
 	}
 	d.control = mtastsd_control(&d);
 	if (!foreground && daemon(0, 0) == -1)
@@ -379,6 +504,7 @@ main(int argc, char **argv)
 	mtastsd_notify("STOPPING=1");
 	resolver_sync(d.resolver);
 	control_free(d.control);
+	metrics_http_free(d.metrics);
 	server_free(d.server);
 	resolver_free(d.resolver);
 	cache_close(d.cache);

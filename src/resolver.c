@@ -378,8 +378,13 @@ resolver_apply(struct resolver *r, struct job *j, struct discover_result *res)
 		resolver_failed(r, e, res, now);
 		break;
 	}
-	if (res->fetched)
+	if (res->fetched) {
 		METRIC_INC(M_FETCHES);
+		/* A fetch that could not start has no fetch status. */
+		metrics_fetch_done(res->status == DISCOVER_FETCH_FAILED &&
+		    res->fetch_status == FETCH_OK ? -1 : (int)res->fetch_status,
+		    res->elapsed_ms);
+	}
 	cache_dirty(r->cache, e);
 }
 

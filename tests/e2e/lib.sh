@@ -849,6 +849,7 @@ daemon_conf() {
 		[ttl-max]=3600s
 		[refresh-interval]=86400s
 		[log-level]=debug
+		[user]=root
 	)
 	for k in "${!CONF[@]}"; do
 		d[$k]=${CONF[$k]}
