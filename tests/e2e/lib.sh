@@ -885,9 +885,10 @@ daemon_start() {
 # daemon_start_defaults: the README's form, `mtastsd -f` with no config
 # file at all.  Inside the namespace's own mount namespace (private to the
 # daemon): /etc/resolv.conf names nsd, /etc/ssl/certs holds only the test
-# CA, and tmpfs hides /usr/local (no config file; the root cache path
-# /usr/local/var/lib/mtastsd/cache.db lands in it) and /tmp (the default
-# control socket).  Nothing of the host is touched.
+# CA, and tmpfs hides /var/lib (the root cache path
+# /var/lib/mtastsd/cache.db lands in it), /run (the control socket) and
+# /tmp.  The binary is copied to a tmpfs first, since the build tree may
+# itself be under /tmp.  Nothing of the host is touched.
 daemon_start_defaults() {
 	mkdir -p "$W/sslcerts"
 	cp "$CA_FILE" "$W/sslcerts/ca-certificates.crt"
@@ -898,9 +899,13 @@ daemon_start_defaults() {
 set -e
 mount --bind "$W/resolv.conf" /etc/resolv.conf
 mount --bind "$W/sslcerts" /etc/ssl/certs
-mount -t tmpfs tmpfs /usr/local
+test ! -e /etc/mtastsd.conf || mount --bind /dev/null /etc/mtastsd.conf
+mount -t tmpfs tmpfs /var/lib
+mount -t tmpfs tmpfs /run
+mkdir /run/mtastsd-bin
+cp "$MTASTSD" /run/mtastsd-bin/mtastsd
 mount -t tmpfs tmpfs /tmp
-exec "$MTASTSD" -f
+exec /run/mtastsd-bin/mtastsd -f
 END
 	: >"$W/daemon.wanted"
 	echo "=== start (defaults) $(date +%T.%N)" >>"$W/log/mtastsd.log"

@@ -49,7 +49,7 @@ is "$(fetch_count mta-sts.sameid.test)" 1 "sameid: fetched once"
 # longttl: the old policy until the clamped TTL has passed.
 r=$(qraw longttl.test)
 el=$(( $(now_ms) - t_long ))
-if [ "$el" -lt 3500 ]; then
+if [ "$el" -lt 2900 ]; then
 	is "$r" "$(sec mx1.longttl.test)" "longttl: TXT not re-checked before its TTL (${el} ms)"
 else
 	skip "longttl: too late to check the old policy (${el} ms)"
@@ -57,7 +57,9 @@ fi
 r=$(eventually 8 "$(sec mx2.longttl.test)" qraw longttl.test)
 el=$(( $(now_ms) - t_long ))
 is "$r" "$(sec mx2.longttl.test)" "longttl: TTL 3600 clamped to ttl-max 4s: new id seen (${el} ms)"
-ok $([ "$el" -ge 3500 ]; echo $?) "longttl: not before the clamped TTL (${el} ms)"
+# The daemon keeps times in whole seconds, so a 4 s TTL ends between 3 and
+# 4 s after the check.
+ok $([ "$el" -ge 2900 ]; echo $?) "longttl: not before the clamped TTL (${el} ms)"
 
 # New id while the web server is down: the old policy stays.
 web_stop

@@ -18,7 +18,7 @@ both good.test "$(sec mx1.good.test:.good.test)" "mtastsd -f, no config: enforce
 both soft.test "$NF" "mtastsd -f, no config: testing"
 both nothing.test "$NF" "mtastsd -f, no config: no record"
 both '[good.test]:25' "$(sec mx1.good.test:.good.test)" "mtastsd -f, no config: smart host key"
-ok "$([ ! -e /usr/local/var/lib/mtastsd/cache.db ] || [ /usr/local/var/lib/mtastsd/cache.db -ot "$W" ]; echo $?)" \
-    "the host's /usr/local was not written"
+ok "$([ ! -e /var/lib/mtastsd/cache.db ] || [ /var/lib/mtastsd/cache.db -ot "$W" ]; echo $?)" \
+    "the host's /var/lib/mtastsd was not written"
 
 done_testing
