@@ -14,12 +14,23 @@
 #          once; the body follows one byte every --interval seconds.
 #   stall  accept TCP connections and never send a byte (no TLS handshake).
 #   hold   complete the TLS handshake, then never answer.
+#   endless after the request headers, send FILE (the status line and
+#          headers of a chunked response), then 4 KiB chunks for ever,
+#          as fast as the client reads, until it goes away.
+#   reset  like raw, but end with a TCP reset (no close_notify, no FIN)
+#          half a second after FILE (once the client has read it).
+#   dirty  like raw, but close the TCP connection without close_notify.
+#   handshake  read the ClientHello, answer with the first bytes of a
+#          TLS record (a ServerHello that never completes), then stall.
+#   plain  no TLS at all: read what the client sends, answer with FILE
+#          as it is (garbage where a TLS handshake should be), close.
 #
 # Every accepted connection is logged as one line "conn" to --log (when
 # given) so a test can count fetch attempts.  Python 3 stdlib only.
 
 import argparse
 import socket
+import struct
 import ssl
 import sys
 import threading
@@ -27,6 +38,7 @@ import time
 
 HEADERS_MAX = 16384
 HOLD_SECS = 120
+CHUNK = b"1000\r\n" + b"x" * 4096 + b"\r\n"
 
 
 def parse_listen(s):
@@ -53,6 +65,18 @@ def handle(args, ctx, raw, response):
 		if args.mode == "stall":
 			time.sleep(HOLD_SECS)
 			return
+		if args.mode == "handshake":
+			raw.settimeout(10)
+			raw.recv(4096)
+			# Handshake record, TLS 1.2, 512 bytes announced; 6 sent.
+			raw.sendall(b"\x16\x03\x03\x02\x00\x02")
+			time.sleep(HOLD_SECS)
+			return
+		if args.mode == "plain":
+			raw.settimeout(10)
+			raw.recv(4096)
+			raw.sendall(response)
+			return
 		s = ctx.wrap_socket(raw, server_side=True)
 		if args.mode == "hold":
 			time.sleep(HOLD_SECS)
@@ -60,6 +84,21 @@ def handle(args, ctx, raw, response):
 		read_request(s)
 		if args.mode == "raw":
 			s.sendall(response)
+		elif args.mode == "endless":
+			s.sendall(response)
+			while True:
+				s.sendall(CHUNK)
+		elif args.mode == "reset":
+			s.sendall(response)
+			time.sleep(0.5)
+			s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+			    struct.pack("ii", 1, 0))
+			s.close()
+			return
+		elif args.mode == "dirty":
+			s.sendall(response)
+			s.close()
+			return
 		elif args.mode == "drip":
 			head, sep, body = response.partition(b"\r\n\r\n")
 			s.sendall(head + sep)
@@ -96,7 +135,8 @@ def main():
 	ap.add_argument("--cert")
 	ap.add_argument("--key")
 	ap.add_argument("--mode", required=True,
-	    choices=("raw", "drip", "stall", "hold"))
+	    choices=("raw", "drip", "stall", "hold", "endless", "reset",
+	    "dirty", "handshake", "plain"))
 	ap.add_argument("--response")
 	ap.add_argument("--interval", type=float, default=2.0)
 	ap.add_argument("--log")
@@ -107,7 +147,7 @@ def main():
 		with open(args.response, "rb") as f:
 			response = f.read()
 	ctx = None
-	if args.mode != "stall":
+	if args.mode not in ("stall", "handshake", "plain"):
 		ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 		ctx.load_cert_chain(args.cert, args.key)
 	threads = []
