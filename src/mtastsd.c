@@ -131,6 +131,15 @@ mtastsd_cache(const struct config *cfg)
 	    "from memory only: policies will not survive a restart\"",
 	    cfg->cache_file, err != NULL ? err : "unknown");
 	free(err);
+	/* A file we can still read keeps its policies: load them. */
+	err = NULL;
+	if ((c = cache_open(cfg->cache_file, 1, &err)) != NULL) {
+		log_warnx("event=cache-readonly file=%s entries=%zu next=\""
+		    "answering from the stored policies; changes stay in "
+		    "memory\"", cfg->cache_file, cache_count(c));
+		return (c);
+	}
+	free(err);
 	return (cache_memory());
 }
 

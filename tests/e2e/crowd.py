@@ -9,16 +9,25 @@
 #       on each and read one reply from each.  Prints
 #       "connected=N replied=N ok=N bad=N ms=N" (ok: the payload is
 #       --want; bad lists the first odd reply on a second line).
+#   crowd.py [...] each NAME KEYFILE
+#       one connection per line of KEYFILE, all at once, one request each;
+#       print "KEY REPLY" per key (REPLY "<error>" when none came).
 #   crowd.py [...] hold N --until FILE
 #       open N connections, print "connected=N", hold them idle until
 #       FILE is removed (or --secs pass), close them all.
-#   crowd.py [...] noread N NAME KEY --until FILE
+#   crowd.py [...] noread N NAME KEY --until FILE [--rcvbuf BYTES]
 #       open N connections; on each, send the request over and over and
 #       never read a byte, until the socket stops taking data; print
-#       "connected=N sent=BYTES" and hold until FILE is removed.
+#       "connected=N sent=BYTES" and hold until FILE is removed.  A small
+#       --rcvbuf keeps the unread replies in the daemon rather than in
+#       the kernel.
 #   crowd.py [...] drip NAME KEY [--delay SECS] [-n COUNT]
 #       send COUNT requests one byte per write, SECS apart, on one
 #       connection; print each reply payload on a line.
+#   crowd.py [...] steady NAME KEY --want REPLY [--secs S] [--until FILE]
+#       one polite connection kept open, a request every 0.1 s until FILE
+#       is removed or S seconds pass; print "requests=N ok=N first_bad=..."
+#       (a client that lives through whatever others do).
 #   crowd.py [...] bigprefix
 #       announce a 10 MB netstring ("10000000:") and try to send its 10 MB
 #       body; print "sent=BYTES closed=0|1 reply=PAYLOAD ms=N" where
@@ -69,6 +78,9 @@ def open_many(args, n, deadline):
 	while (started < n or pending > 0) and time.monotonic() < deadline:
 		while started < n and pending < CONNECT_BATCH:
 			s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+			if args.rcvbuf:
+				s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF,
+				    args.rcvbuf)
 			s.setblocking(False)
 			try:
 				s.connect((args.addr, args.port))
@@ -164,6 +176,52 @@ def cmd_many(args):
 	return 0
 
 
+def cmd_each(args):
+	with open(args.keyfile) as f:
+		keys = [k.strip() for k in f if k.strip()]
+	deadline = time.monotonic() + args.timeout
+	socks = open_many(args, len(keys), deadline)
+	sel = selectors.DefaultSelector()
+	state = {}
+	for s, k in zip(socks, keys):
+		state[s] = [k, netstring(args.name.encode() + b" " + k.encode()),
+		    b""]
+		sel.register(s, selectors.EVENT_WRITE)
+	got = {}
+	while state and time.monotonic() < deadline:
+		for key, ev in sel.select(timeout=0.2):
+			s = key.fileobj
+			st = state[s]
+			try:
+				if ev & selectors.EVENT_WRITE:
+					n = s.send(st[1])
+					st[1] = st[1][n:]
+					if not st[1]:
+						sel.modify(s, selectors.EVENT_READ)
+					continue
+				d = s.recv(65536)
+			except OSError:
+				d = b""
+			r = None
+			if d:
+				st[2] += d
+				try:
+					r = take_netstring(st[2])
+				except ValueError:
+					r = (b"<bad netstring>", b"")
+				if r is None:
+					continue
+			got[st[0]] = r[0].decode("utf-8", "replace") if r else \
+			    "<closed>"
+			sel.unregister(s)
+			del state[s]
+	for k in keys:
+		print("%s %s" % (k, got.get(k, "<error>")))
+	for s in socks:
+		s.close()
+	return 0
+
+
 def cmd_hold(args):
 	socks = open_many(args, args.n, time.monotonic() + args.timeout)
 	print("connected=%d" % len(socks), flush=True)
@@ -220,6 +278,40 @@ def cmd_drip(args):
 			buf += d
 		payload, buf = r
 		print(payload.decode("utf-8", "replace"), flush=True)
+	s.close()
+	return 0
+
+
+def cmd_steady(args):
+	s = socket.create_connection((args.addr, args.port), timeout=5)
+	req = netstring(args.name.encode() + b" " + args.key.encode())
+	n = ok = 0
+	first_bad = ""
+	buf = b""
+	end = time.monotonic() + args.secs
+	try:
+		while time.monotonic() < end:
+			if args.until and not os.path.exists(args.until):
+				break
+			s.sendall(req)
+			n += 1
+			while True:
+				r = take_netstring(buf)
+				if r is not None:
+					break
+				d = s.recv(65536)
+				if not d:
+					raise OSError("closed")
+				buf += d
+			payload, buf = r
+			if payload.decode("utf-8", "replace") == args.want:
+				ok += 1
+			elif not first_bad:
+				first_bad = payload.decode("utf-8", "replace")
+			time.sleep(0.1)
+	except (OSError, ValueError) as e:
+		first_bad = first_bad or "<%s>" % e
+	print("requests=%d ok=%d first_bad=%s" % (n, ok, first_bad))
 	s.close()
 	return 0
 
@@ -282,17 +374,20 @@ def main():
 	ap.add_argument("--until")
 	ap.add_argument("--secs", type=float, default=60.0)
 	ap.add_argument("--delay", type=float, default=0.01)
+	ap.add_argument("--rcvbuf", type=int, default=0)
 	ap.add_argument("-n", "--count", type=int, default=1)
 	ap.add_argument("mode", choices=("many", "hold", "noread", "drip",
-	    "bigprefix"))
+	    "steady", "bigprefix", "each"))
 	ap.add_argument("rest", nargs="*")
 	args = ap.parse_args()
 	r = args.rest
 	if args.mode in ("many", "noread", "hold"):
 		args.n = int(r[0])
 		r = r[1:]
-	if args.mode in ("many", "noread", "drip"):
+	if args.mode in ("many", "noread", "drip", "steady"):
 		args.name, args.key = r[0], r[1]
+	if args.mode == "each":
+		args.name, args.keyfile = r[0], r[1]
 	return globals()["cmd_" + args.mode](args)
 
 

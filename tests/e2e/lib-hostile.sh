@@ -12,7 +12,8 @@
 #              (PATH as the daemon sees it, through /proc/PID/root)
 #   checks     hostile_begin, hostile_end DOMAIN WANT, within MS LIMIT NAME
 #              (assert a time bound), log_has REGEX, log_count REGEX
-#   DNS        dnsd_start ADDR (dnsd.py in front of nsd), dnsd_count REGEX
+#   DNS, web   dnsd_start ADDR (dnsd.py in front of nsd), dnsd_count REGEX,
+#              web_resume (nginx again after web_stop, same configuration)
 #   clients    crowd ARGS (crowd.py), crowd_nofile N ARGS (the same with
 #              ulimit -n N), quiet_for SECS
 
@@ -106,6 +107,13 @@ dnsd_start() {
 # dnsd_count REGEX: questions dnsd.py saw matching REGEX ("TRICK QNAME QTYPE").
 dnsd_count() {
 	grep -Ec -- "$1" "$W/log/dnsd-queries.log" 2>/dev/null || true
+}
+
+# web_resume: start nginx again with the configuration web_commit wrote
+# (much quicker than web_commit with hundreds of sites).
+web_resume() {
+	bg_start nginx nginx -c "$W/nginx/nginx.conf" -e "$W/log/nginx-error.log"
+	wait_for 5 port_open "$WEB_ADDR" 443 || bail "nginx does not listen"
 }
 
 crowd() {
