@@ -15,15 +15,18 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/listener.h>
 #include <event2/util.h>
 
 #include "fetch.h"
+#include "log.h"
 #include "metrics.h"
 #include "resolver.h"
 #include "util.h"
 
 #define METRICS_BACKLOG		16
 #define METRICS_ADDR_MAX	128	/* "[v6 address]:port" */
+#define METRICS_ACCEPT_BACKOFF_MS 500	/* pause accepting after EMFILE */
 
 uint64_t	metrics[M_COUNT];
 
@@ -36,9 +39,17 @@ static uint64_t	metrics_fetch_sum_ms;
 
 struct metrics_http {
 	struct evhttp		*http;
+	struct evconnlistener	*listener;	/* owned by http */
+	struct event		*retry_ev;
 	struct resolver		*resolver;
 	uint64_t		 started_ms;
 };
+
+/*
+ * The endpoint, for its listener's error callback: evhttp keeps the
+ * listener's callback argument for itself.  There is one per process.
+ */
+static struct metrics_http *metrics_http_live;
 
 static const struct {
 	const char	*name;
@@ -301,11 +312,39 @@ metrics_socket(const char *hostport, char **err)
 	return (fd);
 }
 
+static void
+metrics_retry_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct metrics_http	*m = arg;
+
+	evconnlistener_enable(m->listener);
+}
+
+/*
+ * accept() failed, out of descriptors most likely: the pending connection
+ * stays readable, so pause rather than spin on it (and flood the log).
+ */
+static void
+metrics_accept_error_cb(struct evconnlistener *l, void *arg)
+{
+	struct metrics_http	*m = metrics_http_live;
+	struct timeval		 tv = { 0, METRICS_ACCEPT_BACKOFF_MS * 1000 };
+	int			 err = EVUTIL_SOCKET_ERROR();
+
+	log_warnx("event=metrics-accept-failed error=\"%s\" next=\"pausing "
+	    "%dms\"", evutil_socket_error_to_string(err),
+	    METRICS_ACCEPT_BACKOFF_MS);
+	evconnlistener_disable(l);
+	if (m != NULL && m->listener == l)
+		evtimer_add(m->retry_ev, &tv);
+}
+
 struct metrics_http *
 metrics_http_new(struct event_base *base, struct resolver *r,
     const char *hostport, int fd, char **err)
 {
 	struct metrics_http	*m;
+	struct evhttp_bound_socket *bound;
 
 	if (fd == -1 && hostport == NULL) {
 		xasprintf(err, "metrics: no address");
@@ -329,13 +368,18 @@ metrics_http_new(struct event_base *base, struct resolver *r,
 	evhttp_set_max_body_size(m->http, METRICS_BODY_MAX);
 	evhttp_set_timeout(m->http, METRICS_TIMEOUT);
 	evhttp_set_gencb(m->http, metrics_http_request_cb, m);
-	if (evhttp_accept_socket_with_handle(m->http, fd) == NULL) {
+	if ((bound = evhttp_accept_socket_with_handle(m->http, fd)) == NULL) {
 		xasprintf(err, "metrics: cannot listen");
 		close(fd);
 		evhttp_free(m->http);
 		free(m);
 		return (NULL);
 	}
+	m->listener = evhttp_bound_socket_get_listener(bound);
+	if ((m->retry_ev = evtimer_new(base, metrics_retry_cb, m)) == NULL)
+		fatalx("metrics: evtimer_new");
+	evconnlistener_set_error_cb(m->listener, metrics_accept_error_cb);
+	metrics_http_live = m;
 	return (m);
 }
 
@@ -344,6 +388,9 @@ metrics_http_free(struct metrics_http *m)
 {
 	if (m == NULL)
 		return;
+	if (metrics_http_live == m)
+		metrics_http_live = NULL;
 	evhttp_free(m->http);
+	event_free(m->retry_ev);
 	free(m);
 }

@@ -654,6 +654,76 @@ resolver_sweep_entry_cb(struct cache_entry *e, void *arg)
 	return (0);
 }
 
+/* One entry as the cap sees it: when it was last queried. */
+struct lru_item {
+	time_t			 last_query_at;
+	struct cache_entry	*e;
+};
+
+struct lru {
+	struct lru_item	*v;
+	size_t		 n;
+	size_t		 max;
+};
+
+static int
+resolver_lru_collect_cb(struct cache_entry *e, void *arg)
+{
+	struct lru	*l = arg;
+
+	if (l->n < l->max) {
+		l->v[l->n].last_query_at = e->last_query_at;
+		l->v[l->n].e = e;
+		l->n++;
+	}
+	return (0);
+}
+
+/* Least recently queried first; ties by name, so the order is stable. */
+static int
+resolver_lru_cmp(const void *a, const void *b)
+{
+	const struct lru_item	*x = a, *y = b;
+
+	if (x->last_query_at != y->last_query_at)
+		return (x->last_query_at < y->last_query_at ? -1 : 1);
+	return (strcmp(x->e->domain, y->e->domain));
+}
+
+/*
+ * Hold the cache to cache-max-entries: evict the least recently queried
+ * entries beyond it, never one whose discovery is running (its job will
+ * write to it).  Sorting every entry costs O(n log n), paid only by a
+ * sweep that finds the cache over its cap.
+ */
+static void
+resolver_evict_over_cap(struct resolver *r)
+{
+	struct lru	 l;
+	size_t		 count = cache_count(r->cache), over, i, evicted = 0;
+
+	if (count <= r->cfg->cache_max_entries)
+		return;
+	over = count - r->cfg->cache_max_entries;
+	l.n = 0;
+	l.max = count;
+	l.v = xcalloc(count, sizeof *l.v);
+	cache_foreach(r->cache, resolver_lru_collect_cb, &l);
+	qsort(l.v, l.n, sizeof *l.v, resolver_lru_cmp);
+	for (i = 0; i < l.n && evicted < over; i++) {
+		if (htab_get(r->jobs, l.v[i].e->domain) != NULL)
+			continue;
+		log_debug("domain=%s event=evicted reason=\"cache-max-entries "
+		    "reached, least recently queried\"", l.v[i].e->domain);
+		cache_remove(r->cache, l.v[i].e->domain);
+		evicted++;
+	}
+	free(l.v);
+	log_info("event=cache-full entries=%zu cache-max-entries=%zu "
+	    "evicted=%zu next=\"dropped the least recently queried\"", count,
+	    r->cfg->cache_max_entries, evicted);
+}
+
 static void
 resolver_sweep_cb(evutil_socket_t fd, short events, void *arg)
 {
@@ -687,6 +757,7 @@ resolver_sweep_cb(evutil_socket_t fd, short events, void *arg)
 	}
 	free(s.due);
 	free(s.old);
+	resolver_evict_over_cap(r);
 	resolver_sync(r);
 }
 

@@ -27,6 +27,8 @@
 #              c1.chain.test -> ... -> c50.chain.test, which holds a valid
 #              TXT record "v=STSv1; id=1".
 #   chainin    the same chain in one answer.
+#   slowre     forwarded, but every TXT question after the first for a
+#              name waits SLOW_SECS first (a re-check that takes long).
 #
 # Every question is logged as "TRICK QNAME QTYPE" (TRICK "fwd" when
 # forwarded) to --log, so a test can count queries.  Python 3 stdlib only.
@@ -43,12 +45,14 @@ import time
 CHAIN_DEPTH = 50
 UPSTREAM_TIMEOUT = 2.0
 DELAY_REAL = 0.2
+SLOW_SECS = 3.0
 
 T_CNAME = 5
 T_TXT = 16
 C_IN = 1
 
 log_lock = threading.Lock()
+seen_txt = set()
 
 
 def parse_query(pkt):
@@ -143,7 +147,7 @@ def handle(args, sock, pkt, peer):
 	name = ".".join(labels)
 	trick = trick_of(labels)
 	known = ("noanswer", "wrongid", "wrongonly", "otherq", "trunc",
-	    "garbage", "loop", "loopin", "chain", "chainin")
+	    "garbage", "loop", "loopin", "chain", "chainin", "slowre")
 	if trick not in known:
 		trick = "fwd"
 	if args.log:
@@ -158,6 +162,13 @@ def handle(args, sock, pkt, peer):
 
 	if trick == "noanswer":
 		return
+	if trick == "slowre":
+		with log_lock:
+			again = qtype == T_TXT and name in seen_txt
+			seen_txt.add(name)
+		if again:
+			time.sleep(SLOW_SECS)
+		trick = "fwd"
 	if trick == "fwd":
 		r = forward(args, pkt)
 		if r is not None:
