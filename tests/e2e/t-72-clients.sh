@@ -16,8 +16,15 @@ world_start
 sts_domain fast.test 1 enforce 86400 mx.fast.test
 sts_domain half.test 1 enforce 86400 mx.half.test
 commit
+# 12,000 descriptors for the daemon and for the crowd, or as many as the
+# hard limit allows (root without CAP_SYS_RESOURCE cannot go above it).
+NOFILE=12000
+hard=$(ulimit -Hn)
+if [ "$hard" != unlimited ] && [ "$hard" -lt "$NOFILE" ]; then
+	NOFILE=$hard
+fi
 conf_set max-clients 6000
-daemon_start_with 'ulimit -n 12000'
+daemon_start_with "ulimit -n $NOFILE"
 
 FAST=$(sec mx.fast.test)
 both fast.test "$FAST" "fast: cached"
@@ -29,13 +36,17 @@ ns() {
 }
 
 # --- 5,000 concurrent connections.
-out=$(crowd_nofile 12000 -t 40 many 5000 postfix fast.test --want "$FAST")
-diag "$out"
-like "$out" '^connected=5000 replied=5000 ok=5000 bad=0 ' "5,000 concurrent clients: every one answered correctly"
-ms=$(sed -n 's/.* ms=\([0-9]*\).*/\1/p' <<<"$out" | head -n 1)
-within "$ms" 20000 "5,000 concurrent clients: all served"
-log_has 'max-clients reached'
-ok $([ $? -ne 0 ]; echo $?) "5,000 clients: none refused under max-clients 6000"
+if [ "$NOFILE" -ge 5200 ]; then
+	out=$(crowd_nofile "$NOFILE" -t 40 many 5000 postfix fast.test --want "$FAST")
+	diag "$out"
+	like "$out" '^connected=5000 replied=5000 ok=5000 bad=0 ' "5,000 concurrent clients: every one answered correctly"
+	ms=$(sed -n 's/.* ms=\([0-9]*\).*/\1/p' <<<"$out" | head -n 1)
+	within "$ms" 20000 "5,000 concurrent clients: all served"
+	log_has 'max-clients reached'
+	ok $([ $? -ne 0 ]; echo $?) "5,000 clients: none refused under max-clients 6000"
+else
+	skip "5,000 concurrent clients: the hard descriptor limit is $hard"
+fi
 timed r qraw fast.test
 is "$r" "$FAST" "after 5,000 clients: answered"
 within "$r_ms" 1000 "after 5,000 clients: at once"
@@ -90,7 +101,7 @@ within "$d_ms" 5000 "one byte at a time: bounded"
 
 # --- Clients that never read.
 touch "$W/noread.run"
-crowd_nofile 4000 -t 8 --rcvbuf 4096 noread 300 postfix fast.test --until "$W/noread.run" \
+crowd_nofile 1000 -t 8 --rcvbuf 4096 noread 300 postfix fast.test --until "$W/noread.run" \
     >"$W/noread.out" &
 noread=$!
 wait_for 15 grep -q '^connected=' "$W/noread.out"
