@@ -138,7 +138,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t			*query;
 	size_t			 len, qlen, hops, i;
 	uint16_t		 id;
-	char			 name[32];
+	char			 name[64];
 	int			 type, tcp;
 
 	if (size < FUZZ_CTL)
