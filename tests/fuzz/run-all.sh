@@ -51,10 +51,12 @@ for n in $names; do
 	work=$bdir/corpus/$n
 	log=$bdir/fuzz_$n.log
 	mkdir -p "$work" "$seeds"
+	dict=
+	[ -f "$top/tests/fuzz/$n.dict" ] && dict=-dict=$top/tests/fuzz/$n.dict
 	# The first directory gets new inputs; the seeds stay as they are.
 	"$bin" -max_total_time="$secs" -timeout="$FUZZ_INPUT_TIMEOUT" \
 	    -print_final_stats=1 -artifact_prefix="$bdir/artifacts/$n-" \
-	    ${FUZZ_ARGS:-} "$work" "$seeds" >"$log" 2>&1
+	    $dict ${FUZZ_ARGS:-} "$work" "$seeds" >"$log" 2>&1
 	status=$?
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
 	eps=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
