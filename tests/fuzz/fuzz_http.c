@@ -30,6 +30,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -250,6 +251,8 @@ fuzz_init(void)
 	char			*err = NULL;
 	int			 fd, lfd;
 
+	/* As in mtastsd: a peer that closes early must not kill us. */
+	signal(SIGPIPE, SIG_IGN);
 	log_init("fuzz_http", 0);
 	log_setlevel(getenv("FUZZ_HTTP_DEBUG") != NULL ? LOG_LEVEL_DEBUG :
 	    LOG_LEVEL_ERR);
