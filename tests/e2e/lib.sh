@@ -15,7 +15,29 @@
 #	is "$(q good.test)" "secure match=mx1.good.test:.good.test servername=hostname" "enforce"
 #	done_testing
 #
+# The helpers, by family (each is documented where it is defined):
+#   TAP      plan ok is like skip skip_all bail diag done_testing
+#   time     now_ms wait_for eventually timed
+#   world    world_start (skip unless root with nsd, nginx, postmap,
+#            openssl, drill, python3), world_stop (the EXIT trap), nsx,
+#            bg_start/bg_stop/bg_alive
+#   certs    cert_make LABEL [expired] [ca=untrusted] [cn=NAME] SAN...
+#   DNS      dns_zone [neg=SECS] [broken], dns_zone_break/fix/drop,
+#            dns_add [ttl=SECS] OWNER TYPE RDATA, dns_del, txt_set,
+#            dns_commit, dns_stop, dns_sink (queries time out),
+#            dns_txt, dns_rcode
+#   web      site HOST [cert=] [type=|type=none] [status=] [redirect=CODE:URL]
+#            [chunked], policy, policy_std, policy_remove, sts_domain,
+#            web_commit, web_stop, commit (DNS + web), pysite (httpsd.py
+#            for the odd servers), http_resp, fetch_count, pyconn_count,
+#            https_get (curl, for t-00)
+#   daemon   conf_set NAME VALUE, conf_zone "NAME k=v...", daemon_start,
+#            daemon_stop [KILL], daemon_restart
+#   clients  q (postmap), qraw (smq.py: exact payload), smq, both (assert
+#            both), sec (the enforce reply), $NF ("NOTFOUND ")
+#
 # Set E2E_KEEP=1 to keep the temp dir (its path is printed as a diag line).
+# On failure the daemon's whole log is kept as tests/e2e/NAME.daemon.log.
 
 if [ -z "${BASH_VERSION:-}" ]; then
 	echo "lib.sh needs bash" >&2
@@ -201,6 +223,7 @@ bg_stop() {
 	done
 	kill -9 "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
+	[ -n "${E2E_DEBUG:-}" ] && echo "# bg_stop $label took $i tries" >&2
 	return 0
 }
 
@@ -224,8 +247,11 @@ world_start() {
 	chmod 755 "$W"
 	mkdir -p "$W/log" "$W/pids" "$W/dns" "$W/www" "$W/certs" \
 	    "$W/nginx/tmp" "$W/postfix"
+	# postmap waits while main.cf is less than a second old: make it old.
 	: >"$W/postfix/main.cf"
+	touch -d '2000-01-01 00:00:00' "$W/postfix/main.cf"
 	NS="mtasts-$$-$E2E_NAME"
+	rm -f "$top_builddir/tests/e2e/$E2E_NAME.daemon.log"
 	# The EXIT trap may run inside a command whose output is redirected
 	# (wait_for sends it to /dev/null): keep the real stdout/stderr.
 	exec 7>&1 8>&2
@@ -275,11 +301,16 @@ world_stop() {
 	exit "$st"
 }
 
-# On failure, show the end of the daemon's log.
+# On failure, show the end of the daemon's log and keep all of it as
+# tests/e2e/NAME.daemon.log in the build tree.
 e2e_failure_diag() {
+	local keep
 	[ -n "${W:-}" ] || return 0
 	if [ -s "$W/log/mtastsd.log" ]; then
-		diag "--- last lines of the mtastsd log:"
+		keep="$top_builddir/tests/e2e/$E2E_NAME.daemon.log"
+		mkdir -p "$top_builddir/tests/e2e"
+		cp "$W/log/mtastsd.log" "$keep" 2>/dev/null || keep="(not kept)"
+		diag "--- last lines of the mtastsd log (all of it: $keep):"
 		diag "$(tail -n 40 "$W/log/mtastsd.log")"
 	fi
 }
@@ -461,7 +492,8 @@ server:
 	do-ip6: no
 	round-robin: no
 remote-control:
-	control-enable: no
+	control-enable: yes
+	control-interface: "$W/dns/nsd.ctl"
 EOF
 		for z in "${DNS_ZONES[@]}"; do
 			printf 'zone:\n\tname: "%s."\n\tzonefile: "%s/dns/%s.zone"\n' \
@@ -481,13 +513,32 @@ EOF
 			cat "$W/dns/$z.rr"
 		} >"$W/dns/$z.zone"
 	done
-	dns_stop
-	bg_start nsd nsd -d -c "$W/dns/nsd.conf"
-	wait_for 5 nsx drill -Q @"$DNS_ADDR" SOA test. ||
+	# Same zones as the running nsd: reload in place (no query is lost).
+	# Otherwise restart it.
+	local zones
+	zones=$(cd "$W/dns" && for z in "${DNS_ZONES[@]}"; do
+		echo "$z $([ -f "$z.broken" ] && echo broken)"; done)
+	if bg_alive nsd && [ "$zones" = "$(cat "$W/dns/zones.running" 2>/dev/null)" ]; then
+		nsx nsd-control -c "$W/dns/nsd.conf" reload >>"$W/log/nsd.log" 2>&1 ||
+		    bail "nsd-control reload failed"
+	else
+		dns_stop
+		bg_start nsd nsd -d -c "$W/dns/nsd.conf"
+		echo "$zones" >"$W/dns/zones.running"
+	fi
+	# Wait for the new serial.  A query sent while nsd starts may be lost;
+	# drill would then wait 5 s, so each probe is cut short.
+	wait_for 5 dns_serial_is "$DNS_SERIAL" ||
 	    bail "nsd does not answer (see $W/log/nsd.log)"
 }
 
+dns_serial_is() {
+	[ "$(timeout 0.5 ip netns exec "$NS" drill -Q @"$DNS_ADDR" SOA test. |
+	    awk '{print $3}')" = "$1" ]
+}
+
 dns_stop() {
+	rm -f "$W/dns/zones.running"
 	bg_stop nsd
 	bg_stop dnssink
 }
@@ -535,6 +586,7 @@ site() {
 	for a in "$@"; do
 		echo "$a" >>"$W/www/$host.opts"
 	done
+	WEB_DIRTY=1
 	if ! grep -q '^cert=' "$W/www/$host.opts"; then
 		[ -f "$W/certs/$host.pem" ] || cert_make "$host" "$host"
 		echo "cert=$host" >>"$W/www/$host.opts"
@@ -549,6 +601,7 @@ site() {
 
 site_del() {
 	local s out=()
+	WEB_DIRTY=1
 	for s in "${WEB_SITES[@]}"; do
 		[ "$s" = "$1" ] || out+=("$s")
 	done
@@ -670,8 +723,16 @@ EOF
 	echo "}"
 }
 
+# commit: dns_commit, and web_commit when a site was added or changed.
+commit() {
+	dns_commit
+	[ -n "${WEB_DIRTY:-}" ] && web_commit
+	return 0
+}
+
 # web_commit: write nginx.conf and (re)start nginx; wait for port 443.
 web_commit() {
+	WEB_DIRTY=
 	nginx_conf >"$W/nginx/nginx.conf"
 	nsx nginx -t -q -c "$W/nginx/nginx.conf" -e "$W/log/nginx-error.log" ||
 	    bail "nginx config invalid (see $W/nginx/nginx.conf)"
@@ -698,6 +759,31 @@ pysite() {
 	    --log "$W/log/conns-$label.log" "$@"
 	wait_for 5 grep -q '^ready' "$W/log/py-$label.log" ||
 	    bail "httpsd $label did not start: $(cat "$W/log/py-$label.log")"
+}
+
+# http_resp FILE STATUS-LINE BODY [HEADER...]: write a raw HTTP response
+# for httpsd.py: the status line, Content-Type: text/plain, the headers
+# given, Content-Length computed from BODY (printf %b escapes) unless a
+# header "nolen" is given, then the body.
+http_resp() {
+	local file=$1 status=$2 body=$3 h len=1
+	shift 3
+	printf '%b' "$body" >"$file.body"
+	{
+		printf '%s\r\n' "$status"
+		printf 'Content-Type: text/plain\r\n'
+		for h in "$@"; do
+			if [ "$h" = nolen ]; then
+				len=
+			else
+				printf '%s\r\n' "$h"
+			fi
+		done
+		[ -n "$len" ] && printf 'Content-Length: %s\r\n' "$(wc -c <"$file.body")"
+		printf '\r\n'
+		cat "$file.body"
+	} >"$file"
+	rm -f "$file.body"
 }
 
 # fetch_count HOST: requests nginx served for HOST so far.

@@ -104,8 +104,8 @@ ok $((! $?)) "$DEAD_ADDR:443 refuses connections"
 
 # The odd servers.
 cert_make odd mta-sts.odd.test
-printf 'HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nversion: STSv1\nmode: enforce\nmx: mx.odd.test\nmax_age: 600\n' \
-    >"$W/http10.txt"
+http_resp "$W/http10.txt" "HTTP/1.0 200 OK" \
+    'version: STSv1\nmode: enforce\nmx: mx.odd.test\nmax_age: 600\n' nolen
 pysite http10 raw 127.0.0.20 odd "$W/http10.txt"
 is "$(https_get mta-sts.odd.test 127.0.0.20)" "version: STSv1
 mode: enforce

@@ -77,7 +77,7 @@ is "$(eventually 8 "$(sec mx.gone.test)" qraw gone.test)" "$(sec mx.gone.test)" 
 
 # no-record is rechecked after the negative TTL (1 s, clamped by ttl-min).
 sts_domain nxdomain.test 7 enforce 86400 mx.nxdomain.test
-dns_commit
+commit
 is "$(eventually 6 "$(sec mx.nxdomain.test)" qraw nxdomain.test)" "$(sec mx.nxdomain.test)" \
     "no-record rechecked after the negative TTL"
 

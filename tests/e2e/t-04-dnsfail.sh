@@ -51,7 +51,7 @@ is "$(q cached.test)" "${A#OK }" "resolver timeout: postmap still gets the cache
 # as "no record".
 dns_zone_fix cached.test
 sts_domain fresh2.test 1 enforce 86400 mx.fresh2.test
-dns_commit
+commit
 is "$(eventually 12 "$(sec mx.fresh2.test)" qraw fresh2.test)" "$(sec mx.fresh2.test)" \
     "DNS back: failed domain retried and found"
 both cached.test "$A" "DNS back: cached policy unchanged"

@@ -27,7 +27,7 @@ dns_zone_fix late.test
 sts_domain late.test 1 enforce 86400 mx.late.test
 dns_zone refused.example
 sts_domain refused.example 1 enforce 86400 mx.refused.example
-dns_commit
+commit
 
 is "$(eventually 10 "$(sec mx.late.test)" qraw late.test)" "$(sec mx.late.test)" \
     "after SERVFAIL: retried, policy found"

@@ -39,8 +39,14 @@ site mta-sts.st500.test status=500
 cert_make s203 mta-sts.s203.test
 txt_set _mta-sts.s203.test "v=STSv1; id=1"
 dns_add mta-sts.s203.test A 127.0.0.30
-printf 'HTTP/1.1 203 Non-Authoritative Information\r\nContent-Type: text/plain\r\nContent-Length: 63\r\nConnection: close\r\n\r\nversion: STSv1\nmode: enforce\nmx: mx.s203.test\nmax_age: 86400\n' \
-    >"$W/s203.http"
+http_resp "$W/s203.http" "HTTP/1.1 203 Non-Authoritative Information" \
+    'version: STSv1\nmode: enforce\nmx: mx.s203.test\nmax_age: 86400\n' "Connection: close"
+# The same server and framing with status 200: accepted (control case).
+cert_make s200 mta-sts.s200.test
+txt_set _mta-sts.s200.test "v=STSv1; id=1"
+dns_add mta-sts.s200.test A 127.0.0.33
+http_resp "$W/s200.http" "HTTP/1.1 200 OK" \
+    'version: STSv1\nmode: enforce\nmx: mx.s200.test\nmax_age: 86400\n' "Connection: close"
 
 # Content-Type (F16).
 sts_domain html.test 1 enforce 86400 mx.html.test
@@ -63,8 +69,9 @@ policy mta-sts.biglen.test "version: STSv1\nmode: enforce\nmx: mx.biglen.test\nm
 cert_make trunc mta-sts.trunc.test
 txt_set _mta-sts.trunc.test "v=STSv1; id=1"
 dns_add mta-sts.trunc.test A 127.0.0.31
-printf 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 500\r\nConnection: close\r\n\r\nversion: STSv1\nmode: enforce\nmx: mx.trunc.test\nmax_age: 86400\n' \
-    >"$W/trunc.http"
+http_resp "$W/trunc.http" "HTTP/1.1 200 OK" \
+    'version: STSv1\nmode: enforce\nmx: mx.trunc.test\nmax_age: 86400\n' nolen \
+    "Content-Length: 500" "Connection: close"
 
 # Invalid policies: mode value case (C25), mode key with a space (F08).
 sts_domain badmode.test 1 enforce 86400 mx.badmode.test
@@ -77,6 +84,7 @@ policy mta-sts.badage.test 'version: STSv1\nmode: enforce\nmx: mx.badage.test\nm
 dns_commit
 web_commit
 pysite s203 raw 127.0.0.30 s203 "$W/s203.http"
+pysite s200 raw 127.0.0.33 s200 "$W/s200.http"
 pysite trunc raw 127.0.0.31 trunc "$W/trunc.http"
 daemon_start
 
@@ -92,6 +100,7 @@ both st404.test "$NF" "status 404: NOTFOUND"
 both st500.test "$NF" "status 500: NOTFOUND"
 both s203.test "$NF" "status 203 with a valid policy: NOTFOUND"
 is "$(pyconn_count s203)" 1 "status 203: the server was reached"
+both s200.test "$(sec mx.s200.test)" "the same response with status 200: OK"
 both html.test "$NF" "F16 Content-Type text/html; charset=utf-8: NOTFOUND"
 both notype.test "$NF" "F16 no Content-Type: NOTFOUND"
 both plainx.test "$NF" "F16 Content-Type text/plainx: NOTFOUND"

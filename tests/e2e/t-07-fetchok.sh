@@ -21,8 +21,8 @@ site mta-sts.chunk.test chunked
 cert_make http10 mta-sts.http10.test
 txt_set _mta-sts.http10.test "v=STSv1; id=1"
 dns_add mta-sts.http10.test A 127.0.0.32
-printf 'HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nversion: STSv1\nmode: enforce\nmx: mx.http10.test\nmax_age: 86400\n' \
-    >"$W/http10.http"
+http_resp "$W/http10.http" "HTTP/1.0 200 OK" \
+    'version: STSv1\nmode: enforce\nmx: mx.http10.test\nmax_age: 86400\n' nolen
 
 # _mta-sts is a CNAME to a provider that holds the TXT (A11).
 sts_domain provider.test 1 enforce 86400 mx.provider.test

@@ -11,8 +11,8 @@ world_start
 
 sts_domain fast.test 1 enforce 86400 mx.fast.test
 cert_make odd mta-sts.drip.test mta-sts.stall.test mta-sts.hold.test
-printf 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 63\r\n\r\nversion: STSv1\nmode: enforce\nmx: mx.drip.test\nmax_age: 86400\n' \
-    >"$W/drip.http"
+http_resp "$W/drip.http" "HTTP/1.1 200 OK" \
+    'version: STSv1\nmode: enforce\nmx: mx.drip.test\nmax_age: 86400\n'
 i=40
 for d in drip stall hold; do
 	txt_set _mta-sts.$d.test "v=STSv1; id=1"
@@ -29,8 +29,10 @@ daemon_start
 both fast.test "$(sec mx.fast.test)" "fast: cached first"
 
 # The three slow ones at once, in the background.
+pids=
 for d in drip stall hold; do
 	( timed r qraw $d.test; printf '%s\n%s\n' "$r_ms" "$r" >"$W/slow-$d.out" ) &
+	pids+=" $!"
 done
 sleep 0.5
 timed r qraw fast.test
@@ -39,7 +41,7 @@ ok $([ "$r_ms" -lt 1000 ]; echo $?) "during three slow fetches: answered at once
 timed r qraw fresh.test
 is "$r" "$NF" "during three slow fetches: a no-record domain answered"
 ok $([ "$r_ms" -lt 2000 ]; echo $?) "during three slow fetches: no-record answered quickly (${r_ms} ms)"
-wait
+wait $pids
 for d in drip stall hold; do
 	is "$(sed -n 2p "$W/slow-$d.out")" "$NF" "$d: NOTFOUND"
 	ms=$(sed -n 1p "$W/slow-$d.out")

@@ -12,18 +12,20 @@ conf_set discovery-timeout 2s
 conf_set fetch-timeout 8s
 
 cert_make late mta-sts.late.test
-printf 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 63\r\n\r\nversion: STSv1\nmode: enforce\nmx: mx.late.test\nmax_age: 86400\n' \
-    >"$W/late.http"
+http_resp "$W/late.http" "HTTP/1.1 200 OK" \
+    'version: STSv1\nmode: enforce\nmx: mx.late.test\nmax_age: 86400\n'
 txt_set _mta-sts.late.test "v=STSv1; id=1"
 dns_add mta-sts.late.test A 127.0.0.43
 dns_commit
 pysite late drip 127.0.0.43 late "$W/late.http" --interval 0.055
 daemon_start
 
+pids=
 for i in 1 2 3 4 5; do
 	( timed r qraw late.test; printf '%s\n%s\n' "$r_ms" "$r" >"$W/late-$i.out" ) &
+	pids+=" $!"
 done
-wait
+wait $pids
 for i in 1 2 3 4 5; do
 	is "$(sed -n 2p "$W/late-$i.out")" "$NF" "concurrent query $i at the deadline: NOTFOUND"
 	ms=$(sed -n 1p "$W/late-$i.out")
