@@ -52,6 +52,14 @@ struct mtastsd {
 	struct metrics_http	*metrics;
 	struct event		*ev_term, *ev_int, *ev_hup, *ev_drain;
 	uint64_t		 drain_until;
+
+	/*
+	 * What reloads replaced: discoveries in flight may still use an old
+	 * DNS client or SSL context, so they are freed at exit.
+	 */
+	struct dns_client	**old_dns;
+	SSL_CTX			**old_ssl;
+	size_t			 nold;
 };
 
 static void
@@ -153,6 +161,8 @@ mtastsd_term_cb(evutil_socket_t sig, short events, void *arg)
 {
 	struct mtastsd	*d = arg;
 
+	if (d->ev_drain != NULL)
+		return;		/* already shutting down */
 	log_info("event=shutdown signal=%d pending=%zu", (int)sig,
 	    server_pending(d->server));
 	server_close_listeners(d->server);
@@ -191,8 +201,13 @@ mtastsd_hup_cb(evutil_socket_t sig, short events, void *arg)
 	server_set_config(d->server, cfg);
 	/*
 	 * Discoveries in flight hold the old DNS client and SSL context, so
-	 * those are kept (a small leak per reload) rather than freed under them.
+	 * those are kept until exit rather than freed under them.
 	 */
+	d->old_dns = xrealloc(d->old_dns, (d->nold + 1) * sizeof *d->old_dns);
+	d->old_ssl = xrealloc(d->old_ssl, (d->nold + 1) * sizeof *d->old_ssl);
+	d->old_dns[d->nold] = d->dns;
+	d->old_ssl[d->nold] = d->ssl;
+	d->nold++;
 	config_free(d->cfg);
 	d->cfg = cfg;
 	d->dns = dns;
@@ -387,6 +402,29 @@ mtastsd_activation(struct mtastsd *d, int *metrics_fd)
 	return (taken);
 }
 
+/* Free what main and reloads made, once nothing uses it any more. */
+static void
+mtastsd_free(struct mtastsd *d)
+{
+	size_t	i;
+
+	for (i = 0; i < d->nold; i++) {
+		dns_client_free(d->old_dns[i]);
+		SSL_CTX_free(d->old_ssl[i]);
+	}
+	free(d->old_dns);
+	free(d->old_ssl);
+	dns_client_free(d->dns);
+	SSL_CTX_free(d->ssl);
+	event_free(d->ev_term);
+	event_free(d->ev_int);
+	event_free(d->ev_hup);
+	if (d->ev_drain != NULL)
+		event_free(d->ev_drain);
+	config_free(d->cfg);
+	event_base_free(d->base);
+}
+
 /* Write the pid file, if configured. */
 static void
 mtastsd_pidfile(const struct config *cfg)
@@ -510,6 +548,7 @@ main(int argc, char **argv)
 	cache_close(d.cache);
 	if (d.cfg->pidfile != NULL)
 		unlink(d.cfg->pidfile);
+	mtastsd_free(&d);
 	log_info("event=stopped");
 	return (0);
 }
