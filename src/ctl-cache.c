@@ -71,10 +71,10 @@ ctl_cache_load(const struct ctl *ctl, struct cache **cache, int *running)
 	/* The daemon's sync may say ok although its write failed (locked). */
 	if (*running && held != UINT64_MAX &&
 	    (n = cache_count(*cache)) < held)
-		ctl_warnx("mtastsd holds %llu entries but the cache file %s "
+		ctl_warnx("mtastsd holds %llu entr%s but the cache file %s "
 		    "only %zu: the daemon could not write its cache (see its "
 		    "log); showing the file as it is", (unsigned long long)held,
-		    path, n);
+		    held == 1 ? "y" : "ies", path, n);
 	return (CTL_EXIT_OK);
 }
 
