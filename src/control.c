@@ -233,7 +233,10 @@ control_new(struct event_base *base, struct resolver *r, const char *path,
 		xasprintf(err, "control socket: %s", strerror(errno));
 		return (NULL);
 	}
-	unlink(path);
+	if (util_unix_free(path, err) != 0) {
+		close(fd);
+		return (NULL);
+	}
 	old = umask(0117);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1 ||
 	    listen(fd, 16) == -1) {
