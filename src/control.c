@@ -109,8 +109,8 @@ control_run(struct control_conn *cc, char *line)
 		return;
 	}
 	if (strcmp(line, "sync") == 0) {
-		resolver_sync(r);
-		control_reply(cc, 1, NULL);
+		control_reply(cc, resolver_sync(r) == 0,
+		    "the cache file could not be written");
 		return;
 	}
 	if (strcmp(line, "refresh") != 0 && strcmp(line, "forget") != 0) {
