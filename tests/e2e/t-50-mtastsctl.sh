@@ -320,8 +320,8 @@ wait_for 5 test -e "$W/locked" || bail "could not lock $W/cache.db"
 ctl query nosts.test
 ctl list --json
 is "$(jq_ "$OUT" 'd["entries"]')" '[]' "file locked: list shows the file as it is"
-is "$ERR" "mtastsctl: mtastsd holds 1 entry but the cache file $W/cache.db only 0: the daemon could not write its cache (see its log); showing the file as it is" \
-    "file locked: list warns that the file is stale"
+is "$ERR" "mtastsctl: could not ask the daemon to write its cache: mtastsd: the cache file could not be written; showing the file as it is" \
+    "file locked: list warns that the file is stale (the daemon says its sync failed)"
 : >"$W/unlock"
 wait "$LOCKER"
 ctl list --json
