@@ -105,6 +105,15 @@ const char	*ctl_reltime(time_t t, time_t now, char *buf, size_t len);
 const char	*ctl_duration(int64_t secs, char *buf, size_t len);
 /* The state of a cache entry: active, expired, no-record, failed, new. */
 const char	*ctl_entry_state(const struct cache_entry *, time_t now);
+/* Whether a reason code says the domain publishes no policy (RFC 8461
+ * 3.1: no record, or not exactly one valid one): not a failure. */
+int		 ctl_reason_no_record(const char *reason);
+/*
+ * How to label an entry's last_error: "last error" for a failure, "no
+ * policy" when the domain publishes none, "last check" when its record
+ * is gone but a cached policy still applies; NULL without last_error.
+ */
+const char	*ctl_entry_error_label(const struct cache_entry *);
 
 /* ctl-json.c: a streaming writer (one line, valid UTF-8 always). */
 struct json {
@@ -164,6 +173,9 @@ struct ctl_findings {
 void	ctl_findings_add(struct ctl_findings *, enum ctl_sev, const char *step,
 	    int line, const char *code, const char *rfc, const char *fmt, ...)
 	    __attribute__((format(printf, 7, 8)));
+/* The rule to cite for a parser finding: rule, or for a tolerance of
+ * mtastsd a plain description of it. */
+const char *ctl_rule(const char *code, const char *rule);
 /* Copy the findings of a parse (errors stay errors, warnings warnings). */
 void	ctl_findings_diag(struct ctl_findings *, const char *step,
 	    const struct sts_diag *);
@@ -220,6 +232,9 @@ enum ctl_conn	 ctl_control(const struct ctl *, const char *request,
 		    struct jv **reply, char **err);
 /* Exit status for a connection outcome other than CTL_CONN_OK. */
 int		 ctl_conn_exit(enum ctl_conn);
+/* The entries the running daemon holds (its stats); -1 with *err. */
+int		 ctl_daemon_entries(const struct ctl *, uint64_t *n,
+		    enum ctl_conn *rc, char **err);
 int		 ctl_cmd_stats(struct ctl *, int, char **);
 int		 ctl_cmd_refresh(struct ctl *, int, char **);
 int		 ctl_cmd_forget(struct ctl *, int, char **);

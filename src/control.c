@@ -112,8 +112,8 @@ control_run(struct control_conn *cc, char *line)
 		return;
 	}
 	if (strcmp(line, "sync") == 0) {
-		resolver_sync(r);
-		control_reply(cc, 1, NULL);
+		control_reply(cc, resolver_sync(r) == 0,
+		    "the cache file could not be written");
 		return;
 	}
 	if (strcmp(line, "refresh") != 0 && strcmp(line, "forget") != 0) {
@@ -262,7 +262,10 @@ control_new(struct event_base *base, struct resolver *r, const char *path,
 		xasprintf(err, "control socket: %s", strerror(errno));
 		return (NULL);
 	}
-	unlink(path);
+	if (util_unix_free(path, err) != 0) {
+		close(fd);
+		return (NULL);
+	}
 	old = umask(0117);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1 ||
 	    listen(fd, 16) == -1) {

@@ -1,7 +1,9 @@
 /*
  * ctl-cache.c: list and show, read from the cache file (read-only, WAL:
  * never blocks the daemon).  When the daemon runs it is asked to sync
- * first, so the file holds what it has in memory.
+ * first, so the file holds what it has in memory; when it cannot say so,
+ * or the file holds fewer entries than the daemon, a warning says that
+ * the file is shown as it is.
  */
 #include "config.h"
 
@@ -17,24 +19,47 @@
 
 #define CTL_TIME_BUF	32
 
-int
-ctl_cache_load(const struct ctl *ctl, struct cache **cache, int *running)
+/*
+ * Ask the daemon to write its cache.  Its entry count is asked first:
+ * entries it adds after the sync cannot then make the file look short.
+ * *held is UINT64_MAX when the count is not known.
+ */
+static void
+ctl_cache_sync(const struct ctl *ctl, int *running, uint64_t *held)
 {
-	const char	*path = ctl->cfg->cache_file;
 	struct jv	*v = NULL;
 	enum ctl_conn	 rc;
 	char		*err = NULL;
 
-	*cache = NULL;
-	*running = 0;
+	*held = UINT64_MAX;
+	if (ctl_daemon_entries(ctl, held, &rc, &err) != 0) {
+		*held = UINT64_MAX;
+		free(err);
+		err = NULL;
+		if (rc == CTL_CONN_DOWN)
+			return;
+	}
 	rc = ctl_control(ctl, "sync", &v, &err);
 	jv_free(v);
 	if (rc == CTL_CONN_OK)
 		*running = 1;
 	else if (rc != CTL_CONN_DOWN)
-		ctl_warnx("%s; reading the cache file as last written", err);
+		ctl_warnx("could not ask the daemon to write its cache: %s; "
+		    "showing the file as it is", err);
 	free(err);
-	err = NULL;
+}
+
+int
+ctl_cache_load(const struct ctl *ctl, struct cache **cache, int *running)
+{
+	const char	*path = ctl->cfg->cache_file;
+	char		*err = NULL;
+	uint64_t	 held;
+	size_t		 n;
+
+	*cache = NULL;
+	*running = 0;
+	ctl_cache_sync(ctl, running, &held);
 	if (path == NULL || access(path, F_OK) != 0)
 		return (CTL_EXIT_OK);
 	if ((*cache = cache_open(path, 1, &err)) == NULL) {
@@ -43,6 +68,13 @@ ctl_cache_load(const struct ctl *ctl, struct cache **cache, int *running)
 		free(err);
 		return (CTL_EXIT_NOINPUT);
 	}
+	/* The daemon's sync may say ok although its write failed (locked). */
+	if (*running && held != UINT64_MAX &&
+	    (n = cache_count(*cache)) < held)
+		ctl_warnx("mtastsd holds %llu entr%s but the cache file %s "
+		    "only %zu: the daemon could not write its cache (see its "
+		    "log); showing the file as it is", (unsigned long long)held,
+		    held == 1 ? "y" : "ies", path, n);
 	return (CTL_EXIT_OK);
 }
 
@@ -153,6 +185,7 @@ ctl_list_cells(const struct cache_entry *e, time_t now,
     char cells[CTL_LIST_COLS][CACHE_ERROR_MAX + 64])
 {
 	const struct sts_policy	*p = e->policy;
+	const char		*label;
 	size_t			 sz = CACHE_ERROR_MAX + 64;
 
 	snprintf(cells[0], sz, "%s", e->domain);
@@ -164,8 +197,10 @@ ctl_list_cells(const struct cache_entry *e, time_t now,
 	ctl_reltime(e->txt_checked_at, now, cells[5], sz);
 	snprintf(cells[6], sz, "%s", ctl_entry_state(e, now));
 	snprintf(cells[7], sz, "%llu", (unsigned long long)e->queries);
-	snprintf(cells[8], sz, "%s", e->last_error[0] != '\0' ?
-	    e->last_error : "-");
+	/* A domain publishing no policy is not an error (STATE says so). */
+	label = ctl_entry_error_label(e);
+	snprintf(cells[8], sz, "%s", label != NULL &&
+	    strcmp(label, "last error") == 0 ? e->last_error : "-");
 }
 
 static void
@@ -298,8 +333,9 @@ ctl_show_text(const struct ctl *ctl, const struct cache_entry *e, time_t now)
 	const struct sts_policy	*p = e->policy;
 	const char		*state = ctl_entry_state(e, now);
 	char			 b[2 * CTL_TIME_BUF + 16], d[CTL_TIME_BUF];
-	const char		*s, *nl;
+	const char		*s, *nl, *label;
 	size_t			 i;
+	int			 err;
 
 #define ROW	"%-15s "
 	printf(ROW "%s%s%s\n", "domain", ctl_sgr(ctl, CTL_BOLD), e->domain,
@@ -327,14 +363,20 @@ ctl_show_text(const struct ctl *ctl, const struct cache_entry *e, time_t now)
 	    sizeof b));
 	printf(ROW "%s\n", "retry after", ctl_when(e->retry_at, now, b,
 	    sizeof b));
-	printf(ROW "%s (%u consecutive failures)\n", "last discovery",
-	    cache_status_name(e->status), e->failures);
-	if (e->last_error[0] != '\0')
-		printf(ROW "%s%s%s [%s] at %s\n", "last error",
-		    ctl_sgr(ctl, CTL_RED), e->last_error, ctl_sgr(ctl, CTL_RESET),
-		    e->reason[0] != '\0' ? e->reason : "-",
-		    ctl_when(e->last_error_at, now, b, sizeof b));
+	if (e->status == CACHE_NO_RECORD)
+		printf(ROW "%s (no policy published)\n", "last discovery",
+		    cache_status_name(e->status));
 	else
+		printf(ROW "%s (%u consecutive failures)\n", "last discovery",
+		    cache_status_name(e->status), e->failures);
+	if ((label = ctl_entry_error_label(e)) != NULL) {
+		err = strcmp(label, "last error") == 0;
+		printf(ROW "%s%s%s [%s] at %s\n", label,
+		    ctl_sgr(ctl, err ? CTL_RED : CTL_RESET), e->last_error,
+		    ctl_sgr(ctl, CTL_RESET), e->reason[0] != '\0' ?
+		    e->reason : "-", ctl_when(e->last_error_at, now, b,
+		    sizeof b));
+	} else
 		printf(ROW "-\n", "last error");
 	printf(ROW "%llu, last %s\n", "queries",
 	    (unsigned long long)e->queries, ctl_when(e->last_query_at, now, b,

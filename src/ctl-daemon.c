@@ -172,6 +172,30 @@ ctl_control(const struct ctl *ctl, const char *request, struct jv **reply,
 }
 
 int
+ctl_daemon_entries(const struct ctl *ctl, uint64_t *n, enum ctl_conn *rc,
+    char **err)
+{
+	struct jv	*v;
+	const struct jv	*e, *t;
+
+	*n = 0;
+	if ((*rc = ctl_control(ctl, "stats", &v, err)) != CTL_CONN_OK) {
+		jv_free(v);
+		return (-1);
+	}
+	if ((e = jv_get(v, "entries")) == NULL ||
+	    (t = jv_get(e, "total")) == NULL || t->type != JV_NUMBER) {
+		*rc = CTL_CONN_ERROR;
+		xasprintf(err, "the stats reply has no entries.total");
+		jv_free(v);
+		return (-1);
+	}
+	*n = jv_uint(e, "total", 0);
+	jv_free(v);
+	return (0);
+}
+
+int
 ctl_conn_exit(enum ctl_conn c)
 {
 	switch (c) {
@@ -231,38 +255,53 @@ static const char *ctl_entry_keys[] = {
 	"total", "enforce", "testing", "none", "no_record", "failed", "expired"
 };
 
-/* Failing entries by reason code, from the cache file. */
+/* Entries by reason code, from the cache file. */
 struct ctl_reasons {
 	char		*reason[64];
 	uint64_t	 count[64];
 	size_t		 n;
 };
 
-static int
-ctl_reasons_cb(struct cache_entry *e, void *arg)
-{
-	struct ctl_reasons	*r = arg;
-	const char		*why;
-	size_t			 i;
+/* Failing entries, and those of domains publishing no policy (not failing). */
+struct ctl_reason_sets {
+	struct ctl_reasons	failed;
+	struct ctl_reasons	no_policy;
+};
 
-	if (e->status == CACHE_OK)
-		return (0);
-	why = e->reason[0] != '\0' ? e->reason : cache_status_name(e->status);
+static void
+ctl_reasons_add(struct ctl_reasons *r, const char *why)
+{
+	size_t	i;
+
 	for (i = 0; i < r->n; i++) {
 		if (strcmp(r->reason[i], why) == 0) {
 			r->count[i]++;
-			return (0);
+			return;
 		}
 	}
 	if (r->n < sizeof r->reason / sizeof r->reason[0]) {
 		r->reason[r->n] = xstrdup(why);
 		r->count[r->n++] = 1;
 	}
+}
+
+static int
+ctl_reasons_cb(struct cache_entry *e, void *arg)
+{
+	struct ctl_reason_sets	*r = arg;
+	const char		*why;
+
+	why = e->reason[0] != '\0' ? e->reason : cache_status_name(e->status);
+	/* As list --failed: the last discovery failed. */
+	if (e->status == CACHE_FAILED)
+		ctl_reasons_add(&r->failed, why);
+	else if (e->status == CACHE_NO_RECORD)
+		ctl_reasons_add(&r->no_policy, why);
 	return (0);
 }
 
 static void
-ctl_reasons_load(const struct ctl *ctl, struct ctl_reasons *r)
+ctl_reasons_load(const struct ctl *ctl, struct ctl_reason_sets *r)
 {
 	struct cache	*c = NULL;
 	int		 running;
@@ -275,8 +314,41 @@ ctl_reasons_load(const struct ctl *ctl, struct ctl_reasons *r)
 }
 
 static void
+ctl_reasons_free(struct ctl_reasons *r)
+{
+	size_t	i;
+
+	for (i = 0; i < r->n; i++)
+		free(r->reason[i]);
+	r->n = 0;
+}
+
+static void
+ctl_reasons_json(struct json *j, const char *key, const struct ctl_reasons *r)
+{
+	size_t	i;
+
+	json_open(j, key, '{');
+	for (i = 0; i < r->n; i++)
+		json_uint(j, r->reason[i], r->count[i]);
+	json_close(j, '{');
+}
+
+static void
+ctl_reasons_text(const char *label, const struct ctl_reasons *r)
+{
+	size_t	i;
+
+	printf("%-16s", label);
+	for (i = 0; i < r->n; i++)
+		printf("%s%s %llu", i == 0 ? " " : ", ", r->reason[i],
+		    (unsigned long long)r->count[i]);
+	printf("%s\n", r->n == 0 ? " none" : "");
+}
+
+static void
 ctl_stats_json(const struct ctl *ctl, const struct jv *v,
-    const struct ctl_reasons *r)
+    const struct ctl_reason_sets *r)
 {
 	const struct jv	*counters = jv_get(v, "counters");
 	const struct jv	*entries = jv_get(v, "entries");
@@ -303,10 +375,8 @@ ctl_stats_json(const struct ctl *ctl, const struct jv *v,
 	}
 	if (group != NULL)
 		json_close(&j, '{');
-	json_open(&j, "failed_entries_by_reason", '{');
-	for (i = 0; i < r->n; i++)
-		json_uint(&j, r->reason[i], r->count[i]);
-	json_close(&j, '{');
+	ctl_reasons_json(&j, "failed_entries_by_reason", &r->failed);
+	ctl_reasons_json(&j, "no_policy_entries_by_reason", &r->no_policy);
 	json_open(&j, "entries", '{');
 	for (i = 0; i < sizeof ctl_entry_keys / sizeof ctl_entry_keys[0]; i++)
 		json_uint(&j, ctl_entry_keys[i],
@@ -330,16 +400,18 @@ ctl_stats_json(const struct ctl *ctl, const struct jv *v,
 	(void)ctl;
 }
 
-/* "label N, label N, ..." for the counters of one group. */
+/* "label N, label N, ..." for the counters of one group but skip. */
 static void
-ctl_stats_group(const struct jv *counters, const char *group)
+ctl_stats_group(const struct jv *counters, const char *group,
+    const char *skip)
 {
 	size_t	i;
 	int	first = 1;
 
 	for (i = 0; i < CTL_STATS_N; i++) {
 		if (ctl_stats_map[i].group == NULL ||
-		    strcmp(ctl_stats_map[i].group, group) != 0)
+		    strcmp(ctl_stats_map[i].group, group) != 0 ||
+		    (skip != NULL && strcmp(ctl_stats_map[i].key, skip) == 0))
 			continue;
 		printf("%s%s %llu", first ? "" : ", ", ctl_stats_map[i].label,
 		    (unsigned long long)jv_uint(counters,
@@ -349,22 +421,31 @@ ctl_stats_group(const struct jv *counters, const char *group)
 	printf("\n");
 }
 
+/* A counter of ctl_stats_map by group (NULL: top level) and key. */
 static uint64_t
-ctl_counter(const struct jv *counters, const char *key)
+ctl_counter_in(const struct jv *counters, const char *group, const char *key)
 {
 	size_t	i;
 
 	for (i = 0; i < CTL_STATS_N; i++) {
-		if (ctl_stats_map[i].group == NULL &&
+		if ((group == NULL ? ctl_stats_map[i].group == NULL :
+		    ctl_stats_map[i].group != NULL &&
+		    strcmp(ctl_stats_map[i].group, group) == 0) &&
 		    strcmp(ctl_stats_map[i].key, key) == 0)
 			return (jv_uint(counters, ctl_stats_map[i].counter, 0));
 	}
 	return (0);
 }
 
+static uint64_t
+ctl_counter(const struct jv *counters, const char *key)
+{
+	return (ctl_counter_in(counters, NULL, key));
+}
+
 static void
 ctl_stats_text(const struct ctl *ctl, const struct jv *v,
-    const struct ctl_reasons *r)
+    const struct ctl_reason_sets *r)
 {
 	const struct jv	*c = jv_get(v, "counters");
 	const struct jv	*e = jv_get(v, "entries");
@@ -381,10 +462,12 @@ ctl_stats_text(const struct ctl *ctl, const struct jv *v,
 	    (unsigned long long)ctl_counter(c, "cache_misses"),
 	    (unsigned long long)ctl_counter(c, "keys_rejected"));
 	printf("%-16s ", "answers");
-	ctl_stats_group(c, "answers");
-	printf("%-16s %llu (merged %llu; running %llu, queued %llu, "
-	    "queries waiting %llu)\n", "discoveries",
+	ctl_stats_group(c, "answers", NULL);
+	/* Finding no policy published is an outcome, not a failure. */
+	printf("%-16s %llu (no policy published %llu, merged %llu; running "
+	    "%llu, queued %llu, queries waiting %llu)\n", "discoveries",
 	    (unsigned long long)ctl_counter(c, "discoveries"),
+	    (unsigned long long)ctl_counter_in(c, "failures", "no_record"),
 	    (unsigned long long)ctl_counter(c, "discoveries_merged"),
 	    (unsigned long long)jv_uint(d, "running", 0),
 	    (unsigned long long)jv_uint(d, "queued", 0),
@@ -392,12 +475,9 @@ ctl_stats_text(const struct ctl *ctl, const struct jv *v,
 	printf("%-16s %llu\n", "fetches",
 	    (unsigned long long)ctl_counter(c, "fetches"));
 	printf("%-16s ", "failures");
-	ctl_stats_group(c, "failures");
-	printf("%-16s", "failing entries");
-	for (i = 0; i < r->n; i++)
-		printf("%s%s %llu", i == 0 ? " " : ", ", r->reason[i],
-		    (unsigned long long)r->count[i]);
-	printf("%s\n", r->n == 0 ? " none" : "");
+	ctl_stats_group(c, "failures", "no_record");
+	ctl_reasons_text("failing entries", &r->failed);
+	ctl_reasons_text("no policy", &r->no_policy);
 	printf("%-16s %llu (", "entries",
 	    (unsigned long long)jv_uint(e, "total", 0));
 	for (i = 1; i < sizeof ctl_entry_keys / sizeof ctl_entry_keys[0]; i++)
@@ -413,10 +493,9 @@ int
 ctl_cmd_stats(struct ctl *ctl, int argc, char **argv)
 {
 	struct jv		*v;
-	struct ctl_reasons	 r;
+	struct ctl_reason_sets	 r;
 	enum ctl_conn		 rc;
 	char			*err;
-	size_t			 i;
 
 	if ((rc = ctl_control(ctl, "stats", &v, &err)) != CTL_CONN_OK) {
 		ctl_warnx("%s", err);
@@ -429,8 +508,8 @@ ctl_cmd_stats(struct ctl *ctl, int argc, char **argv)
 		ctl_stats_json(ctl, v, &r);
 	else
 		ctl_stats_text(ctl, v, &r);
-	for (i = 0; i < r.n; i++)
-		free(r.reason[i]);
+	ctl_reasons_free(&r.failed);
+	ctl_reasons_free(&r.no_policy);
 	jv_free(v);
 	return (CTL_EXIT_OK);
 }
@@ -551,7 +630,8 @@ ctl_action_text(const struct ctl *ctl, enum ctl_action a, const char *domain,
 			printf("%s: forgotten by mtastsd\n", domain);
 			break;
 		case CTL_FLUSH:
-			printf("mtastsd dropped every cache entry\n");
+			printf("mtastsd dropped its %llu cache entr%s\n",
+			    (unsigned long long)count, count == 1 ? "y" : "ies");
 			break;
 		}
 		return;
@@ -586,6 +666,11 @@ ctl_action(struct ctl *ctl, enum ctl_action a, const char *domain)
 	size_t		 n;
 	int		 status;
 
+	/* The daemon's flush reply has no count: ask for it just before. */
+	if (a == CTL_FLUSH && ctl_daemon_entries(ctl, &count, &rc, &err) != 0) {
+		count = 0;
+		free(err);
+	}
 	if (a == CTL_REFRESH && domain == NULL)
 		req = xstrdup("refresh-all");
 	else if (domain != NULL)

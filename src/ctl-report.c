@@ -59,6 +59,40 @@ ctl_findings_add(struct ctl_findings *fs, enum ctl_sev sev, const char *step,
 	va_end(ap);
 }
 
+/*
+ * The parser names its own tolerances after a design note that is not
+ * shipped ("BEHAVIOUR.md"); say plainly what each one is instead.
+ */
+#define CTL_RULE_INTERNAL	"BEHAVIOUR.md"
+static const struct {
+	const char	*code;
+	const char	*rule;
+} ctl_tolerances[] = {
+	{ "policy-blank-line",
+	  "tolerated: the RFC 8461 3.2 grammar has no blank line" },
+	{ "policy-bom",
+	  "tolerated: the RFC 8461 3.2 grammar has no byte-order mark" },
+	{ "policy-max-age-clamped",
+	  "RFC 8461 3.2: max_age is at most 31557600" },
+	{ "policy-lines-truncated",
+	  "mtastsd keeps only the first lines for reports" },
+};
+
+const char *
+ctl_rule(const char *code, const char *rule)
+{
+	size_t	i;
+
+	if (rule == NULL || strcmp(rule, CTL_RULE_INTERNAL) != 0)
+		return (rule);
+	for (i = 0; i < sizeof ctl_tolerances / sizeof ctl_tolerances[0];
+	    i++) {
+		if (code != NULL && strcmp(code, ctl_tolerances[i].code) == 0)
+			return (ctl_tolerances[i].rule);
+	}
+	return ("tolerated by mtastsd, see mtastsd(8)");
+}
+
 void
 ctl_findings_diag(struct ctl_findings *fs, const char *step,
     const struct sts_diag *d)
@@ -67,8 +101,8 @@ ctl_findings_diag(struct ctl_findings *fs, const char *step,
 
 	for (i = 0; i < d->n; i++)
 		ctl_findings_add(fs, d->f[i].error ? CTL_ERROR : CTL_WARNING,
-		    step, d->f[i].line, d->f[i].code, d->f[i].rfc, "%s",
-		    d->f[i].msg);
+		    step, d->f[i].line, d->f[i].code,
+		    ctl_rule(d->f[i].code, d->f[i].rfc), "%s", d->f[i].msg);
 	if (d->dropped > 0)
 		ctl_findings_add(fs, CTL_NOTE, step, 0, "findings-dropped", "",
 		    "%zu more findings not recorded", d->dropped);

@@ -21,7 +21,6 @@
 #include "fetch.h"
 #include "util.h"
 
-#define CTL_RDATA_MAX	(TXT_MAX + 256)	/* wire form of one TXT RR */
 
 struct ctl_mx {
 	unsigned	 pref;
@@ -210,29 +209,6 @@ ctl_mx_cb(const struct dns_answer *ans, void *arg)
 	ctl_run_done(r);
 }
 
-/* Join the character-strings of one TXT RR; NULL if malformed. */
-static char *
-ctl_txt_join(const ldns_rr *rr)
-{
-	uint8_t		 wire[CTL_RDATA_MAX];
-	char		 out[TXT_MAX + 1];
-	size_t		 i, off = 0, sz;
-	ldns_rdf	*rdf;
-	int		 n;
-
-	for (i = 0; i < ldns_rr_rd_count(rr); i++) {
-		rdf = ldns_rr_rdf(rr, i);
-		sz = ldns_rdf_size(rdf);
-		if (off + sz > sizeof wire)
-			return (NULL);
-		memcpy(wire + off, ldns_rdf_data(rdf), sz);
-		off += sz;
-	}
-	if ((n = sts_txt_join(wire, off, out, sizeof out)) < 0)
-		return (NULL);
-	return (xstrndup(out, (size_t)n));
-}
-
 static void
 ctl_rpt_cb(const struct dns_answer *ans, void *arg)
 {
@@ -246,7 +222,7 @@ ctl_rpt_cb(const struct dns_answer *ans, void *arg)
 	for (i = 0; ans->status == DNS_OK && ans->rrs != NULL &&
 	    i < ldns_rr_list_rr_count(ans->rrs) && r->nrpt < DISCOVER_TXT_MAX;
 	    i++) {
-		if ((rec = ctl_txt_join(ldns_rr_list_rr(ans->rrs, i))) != NULL)
+		if ((rec = discover_txt_join(ldns_rr_list_rr(ans->rrs, i), NULL)) != NULL)
 			r->rpt[r->nrpt++] = rec;
 	}
 	ctl_run_done(r);

@@ -131,3 +131,33 @@ ctl_entry_state(const struct cache_entry *e, time_t now)
 		return ("failed");
 	return ("new");
 }
+
+/* The reason codes of a discovery that found no policy published. */
+static const char *const ctl_no_record_reasons[] = {
+	"txt-nxdomain", "txt-nodata", "txt-no-record", "txt-multiple",
+	"txt-invalid", NULL
+};
+
+int
+ctl_reason_no_record(const char *reason)
+{
+	size_t	i;
+
+	for (i = 0; ctl_no_record_reasons[i] != NULL; i++) {
+		if (strcmp(reason, ctl_no_record_reasons[i]) == 0)
+			return (1);
+	}
+	return (0);
+}
+
+const char *
+ctl_entry_error_label(const struct cache_entry *e)
+{
+	if (e->last_error[0] == '\0')
+		return (NULL);
+	if (e->status == CACHE_NO_RECORD)
+		return ("no policy");
+	if (ctl_reason_no_record(e->reason))
+		return (e->policy != NULL ? "last check" : "no policy");
+	return ("last error");
+}

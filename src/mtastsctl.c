@@ -144,6 +144,40 @@ ctl_load_config(struct ctl *ctl, const char *path)
 	return (0);
 }
 
+/*
+ * Say what is wrong with the option getopt stopped at (ch ':' or '?').
+ * A long option is at argv[optind - 1]: either an unknown one (optopt 0)
+ * or one whose value is optopt; otherwise a short option failed, maybe
+ * inside a cluster like -jx, and only optopt names it.
+ */
+static void
+ctl_badopt(const char *arg, int opt, int ch)
+{
+	const struct option	*o;
+	int			 n = 0, is_long = 0;
+
+	if (strncmp(arg, "--", 2) == 0) {
+		n = (int)strcspn(arg, "=");
+		for (o = ctl_longopts; o->name != NULL && opt != 0; o++) {
+			if (o->val == opt &&
+			    strncmp(o->name, arg + 2, (size_t)n - 2) == 0)
+				is_long = 1;
+		}
+		if (opt == 0)
+			is_long = 1;
+	}
+	if (is_long && ch == ':')
+		ctl_warnx("option %.*s needs an argument", n, arg);
+	else if (is_long && opt != 0)
+		ctl_warnx("option %.*s takes no argument", n, arg);
+	else if (is_long)
+		ctl_warnx("unknown option %.*s", n, arg);
+	else if (ch == ':')
+		ctl_warnx("option -%c needs an argument", opt);
+	else
+		ctl_warnx("unknown option -%c", opt);
+}
+
 static const struct ctl_cmd *
 ctl_find(const char *name)
 {
@@ -168,9 +202,16 @@ main(int argc, char **argv)
 	memset(&ctl, 0, sizeof ctl);
 	log_init("mtastsctl", 0);
 	log_setlevel(LOG_LEVEL_ERR);
-	while ((ch = getopt_long(argc, argv, "c:jhV", ctl_longopts,
+	/* Our own messages: getopt's would start with argv[0], a path. */
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":c:jhV", ctl_longopts,
 	    NULL)) != -1) {
 		switch (ch) {
+		case ':':
+		case '?':
+			ctl_badopt(argv[optind - 1], optopt, ch);
+			ctl_usage_all(stderr);
+			return (CTL_EXIT_USAGE);
 		case 'c':
 			cfgpath = optarg;
 			break;

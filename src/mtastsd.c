@@ -51,19 +51,29 @@ struct mtastsd {
 	struct control		*control;
 	struct metrics_http	*metrics;
 	struct event		*ev_term, *ev_int, *ev_hup, *ev_drain;
+	int			 debug;
 	uint64_t		 drain_until;
+
+	/*
+	 * What reloads replaced: discoveries in flight may still use an old
+	 * DNS client or SSL context, so they are freed at exit.
+	 */
+	struct dns_client	**old_dns;
+	SSL_CTX			**old_ssl;
+	size_t			 nold;
 };
 
-static void
-usage(void)
+static void __attribute__((noreturn))
+usage(int status)
 {
-	fprintf(stderr, "usage: mtastsd [-dfnV] [-c file]\n"
+	fprintf(status == 0 ? stdout : stderr, "usage: mtastsd [-dfhnV] [-c file]\n"
 	    "  -c file  configuration file (default %s if it exists)\n"
 	    "  -d       log at debug level\n"
-	    "  -f       stay in the foreground, log to stderr\n"
+	    "  -f       stay in the foreground (log to stderr unless \"log syslog\")\n"
+	    "  -h       print this help and exit\n"
 	    "  -n       check the configuration and exit\n"
 	    "  -V       print the version and exit\n", DEFAULT_CONFIG);
-	exit(2);
+	exit(status);
 }
 
 /* Read the configuration named on the command line or the default. */
@@ -86,9 +96,9 @@ mtastsd_load(const char *path, int explicit)
 	return (cfg);
 }
 
-/* DNS client for cfg: configured resolvers or /etc/resolv.conf. */
-static struct dns_client *
-mtastsd_dns(struct event_base *base, struct config *cfg)
+/* Complete cfg's DNS settings: configured resolvers or /etc/resolv.conf. */
+static void
+mtastsd_dns_config(struct config *cfg)
 {
 	if (cfg->dns.nservers == 0 &&
 	    dns_config_resolvconf(&cfg->dns, "/etc/resolv.conf") != 0) {
@@ -98,7 +108,41 @@ mtastsd_dns(struct event_base *base, struct config *cfg)
 	}
 	cfg->dns.timeout_ms = cfg->dns_timeout_ms;
 	cfg->dns.tries = cfg->dns_tries;
+}
+
+/* DNS client for cfg. */
+static struct dns_client *
+mtastsd_dns(struct event_base *base, struct config *cfg)
+{
+	mtastsd_dns_config(cfg);
 	return (dns_client_new(base, &cfg->dns));
+}
+
+/* Whether two strings (either may be NULL) are the same. */
+static int
+mtastsd_same(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return (a == b);
+	return (strcmp(a, b) == 0);
+}
+
+/* Whether a's DNS settings equal b's (both completed). */
+static int
+mtastsd_same_dns(const struct config *a, const struct config *b)
+{
+	size_t	i;
+
+	if (a->dns.nservers != b->dns.nservers ||
+	    a->dns.timeout_ms != b->dns.timeout_ms ||
+	    a->dns.tries != b->dns.tries ||
+	    a->dns.dnssec_ok != b->dns.dnssec_ok)
+		return (0);
+	for (i = 0; i < a->dns.nservers; i++) {
+		if (!mtastsd_same(a->dns.servers[i], b->dns.servers[i]))
+			return (0);
+	}
+	return (1);
 }
 
 /* SSL context for cfg's trust store. */
@@ -115,31 +159,38 @@ mtastsd_ssl(const struct config *cfg)
 	return (ctx);
 }
 
-/* Open the cache, or run from memory if the file cannot be used. */
+/*
+ * Open the cache.  A file we may read but not write still gives us the
+ * policies it holds (failing open would drop them); a file we cannot use
+ * at all leaves us running from memory.  Both are said loudly.
+ */
 static struct cache *
 mtastsd_cache(const struct config *cfg)
 {
 	struct cache	*c;
-	char		*err = NULL;
+	char		*err = NULL, *rerr = NULL;
 
 	if ((c = cache_open(cfg->cache_file, 0, &err)) != NULL) {
 		log_info("event=cache-open file=%s entries=%zu",
 		    cfg->cache_file, cache_count(c));
 		return (c);
 	}
-	log_warnx("event=cache-unusable file=%s error=\"%s\" next=\"running "
-	    "from memory only: policies will not survive a restart\"",
-	    cfg->cache_file, err != NULL ? err : "unknown");
-	free(err);
-	/* A file we can still read keeps its policies: load them. */
-	err = NULL;
-	if ((c = cache_open(cfg->cache_file, 1, &err)) != NULL) {
-		log_warnx("event=cache-readonly file=%s entries=%zu next=\""
-		    "answering from the stored policies; changes stay in "
-		    "memory\"", cfg->cache_file, cache_count(c));
+	if ((c = cache_open(cfg->cache_file, 1, &rerr)) != NULL) {
+		log_warnx("event=cache-read-only file=%s error=\"%s\" "
+		    "entries=%zu next=\"answering from the cached policies; "
+		    "new ones are kept in memory only and lost at restart: "
+		    "fix the file's permissions\"", cfg->cache_file,
+		    err != NULL ? err : "unknown", cache_count(c));
+		free(err);
+		free(rerr);
 		return (c);
 	}
+	log_warnx("event=cache-unusable file=%s error=\"%s\" next=\"running "
+	    "from memory only: policies will not survive a restart; move the "
+	    "file away to let mtastsd create a new one\"",
+	    cfg->cache_file, err != NULL ? err : "unknown");
 	free(err);
+	free(rerr);
 	return (cache_memory());
 }
 
@@ -162,6 +213,8 @@ mtastsd_term_cb(evutil_socket_t sig, short events, void *arg)
 {
 	struct mtastsd	*d = arg;
 
+	if (d->ev_drain != NULL)
+		return;		/* already shutting down */
 	log_info("event=shutdown signal=%d pending=%zu", (int)sig,
 	    server_pending(d->server));
 	server_close_listeners(d->server);
@@ -182,26 +235,47 @@ mtastsd_hup_cb(evutil_socket_t sig, short events, void *arg)
 	struct dns_client	*dns;
 	SSL_CTX			*ssl;
 
-	log_info("event=reload file=%s", d->cfgpath);
+	log_info("event=reload file=%s", d->cfg_explicit ||
+	    access(d->cfgpath, F_OK) == 0 ? d->cfgpath : "(built-in defaults)");
 	if ((cfg = mtastsd_load(d->cfgpath, d->cfg_explicit)) == NULL) {
 		log_warnx("event=reload-failed file=%s next=\"keeping the "
 		    "running configuration\"", d->cfgpath);
 		return;
 	}
-	if ((ssl = mtastsd_ssl(cfg)) == NULL) {
+	if (d->debug)
+		cfg->log_level = LOG_LEVEL_DEBUG;
+	/* Keep the DNS client and TLS context when their settings stay. */
+	mtastsd_dns_config(cfg);
+	if (mtastsd_same(cfg->ca_file, d->cfg->ca_file) &&
+	    mtastsd_same(cfg->ca_dir, d->cfg->ca_dir))
+		ssl = d->ssl;
+	else if ((ssl = mtastsd_ssl(cfg)) == NULL) {
 		log_warnx("event=reload-failed reason=tls next=\"keeping the "
 		    "running configuration\"");
 		config_free(cfg);
 		return;
 	}
-	dns = mtastsd_dns(d->base, cfg);
+	if (mtastsd_same_dns(cfg, d->cfg))
+		dns = d->dns;
+	else
+		dns = dns_client_new(d->base, &cfg->dns);
 	log_setlevel(cfg->log_level);
 	resolver_set_config(d->resolver, cfg, dns, ssl);
 	server_set_config(d->server, cfg);
 	/*
-	 * Discoveries in flight hold the old DNS client and SSL context, so
-	 * those are kept (a small leak per reload) rather than freed under them.
+	 * Discoveries in flight may hold a replaced DNS client or SSL
+	 * context, so those are kept until exit rather than freed under
+	 * them: a cost only when the resolvers or the CA settings change.
 	 */
+	if (dns != d->dns || ssl != d->ssl) {
+		d->old_dns = xrealloc(d->old_dns, (d->nold + 1) *
+		    sizeof *d->old_dns);
+		d->old_ssl = xrealloc(d->old_ssl, (d->nold + 1) *
+		    sizeof *d->old_ssl);
+		d->old_dns[d->nold] = dns != d->dns ? d->dns : NULL;
+		d->old_ssl[d->nold] = ssl != d->ssl ? d->ssl : NULL;
+		d->nold++;
+	}
 	config_free(d->cfg);
 	d->cfg = cfg;
 	d->dns = dns;
@@ -396,18 +470,51 @@ mtastsd_activation(struct mtastsd *d, int *metrics_fd)
 	return (taken);
 }
 
-/* Write the pid file, if configured. */
+/* Free what main and reloads made, once nothing uses it any more. */
 static void
-mtastsd_pidfile(const struct config *cfg)
+mtastsd_free(struct mtastsd *d)
+{
+	size_t	i;
+
+	for (i = 0; i < d->nold; i++) {
+		dns_client_free(d->old_dns[i]);
+		SSL_CTX_free(d->old_ssl[i]);
+	}
+	free(d->old_dns);
+	free(d->old_ssl);
+	dns_client_free(d->dns);
+	SSL_CTX_free(d->ssl);
+	event_free(d->ev_term);
+	event_free(d->ev_int);
+	event_free(d->ev_hup);
+	if (d->ev_drain != NULL)
+		event_free(d->ev_drain);
+	config_free(d->cfg);
+	event_base_free(d->base);
+}
+
+/* Open the pid file, if configured, while errors can still be seen. */
+static FILE *
+mtastsd_pidfile_open(const struct config *cfg)
 {
 	FILE	*f;
 
 	if (cfg->pidfile == NULL)
-		return;
+		return (NULL);
 	if ((f = fopen(cfg->pidfile, "w")) == NULL)
-		fatal("pidfile %s", cfg->pidfile);
+		fatal("event=pidfile-failed path=%s", cfg->pidfile);
+	return (f);
+}
+
+/* Write our pid (after detaching) and close the file. */
+static void
+mtastsd_pidfile_write(FILE *f)
+{
+	if (f == NULL)
+		return;
 	fprintf(f, "%ld\n", (long)getpid());
-	fclose(f);
+	if (fclose(f) != 0)
+		log_warn("event=pidfile-write-failed");
 }
 
 int
@@ -416,12 +523,14 @@ main(int argc, char **argv)
 	struct mtastsd	 d;
 	const char	*cfgpath = DEFAULT_CONFIG;
 	int		 ch, foreground = 0, check = 0, debug = 0, explicit = 0;
+	char		*abspath = NULL;
+	FILE		*pidf;
 	int		 metrics_fd;
 	size_t		 i;
 	char		*err;
 
 	memset(&d, 0, sizeof d);
-	while ((ch = getopt(argc, argv, "c:dfnV")) != -1) {
+	while ((ch = getopt(argc, argv, "c:dfhnV")) != -1) {
 		switch (ch) {
 		case 'c':
 			cfgpath = optarg;
@@ -439,12 +548,14 @@ main(int argc, char **argv)
 		case 'V':
 			printf("mtastsd %s\n", MTASTSD_VERSION);
 			return (0);
+		case 'h':
+			usage(0);
 		default:
-			usage();
+			usage(2);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(2);
 
 	log_init("mtastsd", 0);
 	if ((d.cfg = mtastsd_load(cfgpath, explicit)) == NULL)
@@ -454,11 +565,16 @@ main(int argc, char **argv)
 		    access(cfgpath, F_OK) == 0 ? cfgpath : "built-in defaults");
 		return (0);
 	}
+	/* Reloads happen after chdir("/") when detached: keep an absolute path. */
+	if ((abspath = realpath(cfgpath, NULL)) != NULL)
+		cfgpath = abspath;
 	d.cfgpath = cfgpath;
 	d.cfg_explicit = explicit;
+	d.debug = debug;
 	if (debug)
 		d.cfg->log_level = LOG_LEVEL_DEBUG;
-	log_init("mtastsd", foreground ? 0 : d.cfg->log_syslog);
+	/* Start-up errors go to stderr until we detach; then to syslog. */
+	log_init("mtastsd", foreground ? d.cfg->log_syslog : 0);
 	log_setlevel(d.cfg->log_level);
 	signal(SIGPIPE, SIG_IGN);
 	mtastsd_root_check(d.cfg);
@@ -492,9 +608,16 @@ main(int argc, char **argv)
 		    METRICS_PATH);
 	}
 	d.control = mtastsd_control(&d);
-	if (!foreground && daemon(0, 0) == -1)
-		fatal("daemon");
-	mtastsd_pidfile(d.cfg);
+	pidf = mtastsd_pidfile_open(d.cfg);
+	if (!foreground) {
+		if (daemon(0, 0) == -1)
+			fatal("daemon");
+		/* Detached, standard error goes nowhere: log to syslog. */
+		log_init("mtastsd", 1);
+		if (event_reinit(d.base) == -1)
+			fatalx("event_reinit after fork");
+	}
+	mtastsd_pidfile_write(pidf);
 	mtastsd_drop(d.cfg);
 
 	d.ev_term = evsignal_new(d.base, SIGTERM, mtastsd_term_cb, &d);
@@ -519,6 +642,8 @@ main(int argc, char **argv)
 	cache_close(d.cache);
 	if (d.cfg->pidfile != NULL)
 		unlink(d.cfg->pidfile);
+	mtastsd_free(&d);
+	free(abspath);
 	log_info("event=stopped");
 	return (0);
 }

@@ -610,13 +610,13 @@ resolver_shutdown(struct resolver *r)
 	resolver_sync(r);
 }
 
-void
+int
 resolver_sync(struct resolver *r)
 {
 	time_t	now = util_now();
 
 	if (cache_flush(r->cache) == 0)
-		return;
+		return (0);
 	METRIC_INC(M_SQLITE_ERRORS);
 	if (now - r->last_flush_warn >= 60) {
 		r->last_flush_warn = now;
@@ -624,6 +624,7 @@ resolver_sync(struct resolver *r)
 		    "from memory; changes kept and written again every %dms\"",
 		    cache_path(r->cache), RESOLVER_SWEEP_MS);
 	}
+	return (-1);
 }
 
 struct sweep {

@@ -42,9 +42,19 @@ policy_remove mta-sts.gone.test
 # F06: a policy whose only mx line is misspelt is invalid.
 sts_domain nmx.test 1 enforce 604800 mx.nmx.test
 policy mta-sts.nmx.test 'version: STSv1\nmode: enforce\nnmx: mx0.nmx.test\nmax_age: 604800\n'
+sts_domain cold.test 1 enforce 86400 mx.cold.test
 dns_commit
 web_commit
 daemon_start
+
+# The first query for a domain never seen waits for its whole discovery
+# (TXT, A/AAAA, HTTPS, parse): its time, printed for the record.
+t0=$(now_ms)
+r=$(qraw cold.test)
+el=$(( $(now_ms) - t0 ))
+is "$r" "$(sec mx.cold.test)" "first query of an unseen domain answered after discovery"
+diag "first query for an unseen domain: ${el} ms (raw socketmap client, test world)"
+ok $([ "$el" -lt 2000 ]; echo $?) "first query of an unseen domain within 2 s (${el} ms)"
 
 both enforce.test "$(sec mx1.enforce.test:.enforce.test)" "enforce unexpired: OK secure, patterns in policy order"
 both testing.test "$NF" "testing: NOTFOUND"

@@ -245,8 +245,8 @@ is "$OUT" "$W/ok.txt: valid: mode enforce, max_age 1209600 (14d), mx mx1.example
     "lint: valid, with a summary"
 ctl lint "$W/blank.txt"
 is "$RC" 1 "lint a policy with a blank line: exit 1"
-is "$(head -n 1 <<<"$OUT")" "$W/blank.txt:3: warning: blank line skipped [policy-blank-line, BEHAVIOUR.md]" \
-    "lint: the blank line, its line number and rule"
+is "$(head -n 1 <<<"$OUT")" "$W/blank.txt:3: warning: blank line skipped [policy-blank-line, tolerated: the RFC 8461 3.2 grammar has no blank line]" \
+    "lint: the blank line, its line number and the tolerance said plainly"
 ctl lint "$W/bom.txt" --json
 is "$RC" 1 "lint a policy with a BOM: exit 1"
 is "$(jq_ "$OUT" '[[f["severity"], f["code"], f["line"]] for f in d["findings"]] + [d["valid"], d["result"]]')" \

@@ -91,7 +91,7 @@ cp "$W/good.db" "$W/ro/cache.db"
 web_stop
 dns_stop
 daemon_start_with "mount --bind $W/ro $W/ro && mount -o remount,bind,ro $W/ro"
-log_has "event=cache-readonly file=$W/ro/cache.db entries=1"
+log_has "event=cache-read-only file=$W/ro/cache.db .*entries=1"
 ok $? "read-only directory with a cache: its entries loaded, logged"
 timed r qraw fast.test
 is "$r" "$FAST" "read-only cache, DNS and web gone: the stored policy answered"

@@ -407,11 +407,11 @@ test_findings(void)
 	is_str(buf,
 	    "p.txt: note: short 1 [max-age-short, RFC 8461 3.2]\n"
 	    "p.txt:3: warning: blank line skipped [policy-blank-line, "
-	    "BEHAVIOUR.md]\n"
+	    "tolerated: the RFC 8461 3.2 grammar has no blank line]\n"
 	    "p.txt: error: bad id [txt-id-invalid, RFC 8461 3.1]\n"
 	    "  note: short 1 [max-age-short, RFC 8461 3.2]\n"
 	    "  line 3: warning: blank line skipped [policy-blank-line, "
-	    "BEHAVIOUR.md]\n"
+	    "tolerated: the RFC 8461 3.2 grammar has no blank line]\n"
 	    "  error: bad id [txt-id-invalid, RFC 8461 3.1]\n",
 	    "findings as text, no colour");
 	free(buf);
@@ -426,6 +426,104 @@ test_findings(void)
 	    strcmp(fs.f[0].msg, "4 more findings not recorded") == 0,
 	    "dropped findings reported");
 	ctl_findings_free(&fs);
+}
+
+/* Trial: no finding cites BEHAVIOUR.md, which is not shipped. */
+static void
+test_rules(void)
+{
+	static const struct {
+		const char	*code, *rule, *want;
+	} rows[] = {
+		{ "policy-blank-line", "BEHAVIOUR.md",
+		  "tolerated: the RFC 8461 3.2 grammar has no blank line" },
+		{ "policy-bom", "BEHAVIOUR.md",
+		  "tolerated: the RFC 8461 3.2 grammar has no byte-order mark" },
+		{ "policy-max-age-clamped", "BEHAVIOUR.md",
+		  "RFC 8461 3.2: max_age is at most 31557600" },
+		{ "policy-lines-truncated", "BEHAVIOUR.md",
+		  "mtastsd keeps only the first lines for reports" },
+		{ "policy-new-tolerance", "BEHAVIOUR.md",
+		  "tolerated by mtastsd, see mtastsd(8)" },
+		{ "txt-id-invalid", "RFC 8461 3.1", "RFC 8461 3.1" },
+		{ "findings-dropped", "", "" },
+	};
+	static const char	 body[] = "\xef\xbb\xbfversion: STSv1\n\n"
+	    "mode: enforce\nmx: mx.example.com\nmax_age: 99999999\n";
+	struct ctl_findings	 fs;
+	struct sts_policy	*p = NULL;
+	struct sts_diag		 d;
+	size_t			 i, cited = 0;
+
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++)
+		is_str(ctl_rule(rows[i].code, rows[i].rule), rows[i].want,
+		    "rule of %s", rows[i].code);
+	ok(ctl_rule("x", NULL) == NULL, "no rule stays none");
+
+	/* Every tolerance the parser reports, as lint shows it. */
+	memset(&fs, 0, sizeof fs);
+	memset(&d, 0, sizeof d);
+	(void)sts_policy_parse(body, sizeof body - 1, &p, &d);
+	ctl_findings_diag(&fs, "policy", &d);
+	ok(fs.n >= 3, "a BOM, a blank line and a long max_age: %zu findings",
+	    fs.n);
+	for (i = 0; i < fs.n; i++) {
+		if (fs.f[i].rfc != NULL && strstr(fs.f[i].rfc, ".md") != NULL)
+			cited++;
+	}
+	is_int((long)cited, 0, "no finding cites a .md file");
+	ctl_findings_free(&fs);
+	sts_policy_free(p);
+}
+
+/* Trial: a domain publishing no policy is not a failure. */
+static void
+test_no_record(void)
+{
+	static const struct {
+		const char	*reason;
+		int		 no_record;
+	} reasons[] = {
+		{ "txt-nxdomain", 1 }, { "txt-nodata", 1 }, { "txt-no-record", 1 },
+		{ "txt-multiple", 1 }, { "txt-invalid", 1 },
+		{ "txt-servfail", 0 }, { "txt-timeout", 0 }, { "fetch-connect", 0 },
+		{ "", 0 },
+	};
+	static const char	 body[] = "version: STSv1\nmode: enforce\n"
+	    "mx: mx.example.com\nmax_age: 600\n";
+	struct cache_entry	 e;
+	struct sts_policy	*p = NULL;
+	struct sts_diag		 d;
+	size_t			 i;
+
+	for (i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
+		is_int(ctl_reason_no_record(reasons[i].reason),
+		    reasons[i].no_record, "reason \"%s\" is %sno policy",
+		    reasons[i].reason, reasons[i].no_record ? "" : "not ");
+
+	memset(&d, 0, sizeof d);
+	if (sts_policy_parse(body, sizeof body - 1, &p, &d) != 0)
+		abort();
+	memset(&e, 0, sizeof e);
+	ok(ctl_entry_error_label(&e) == NULL, "label: no last_error, none");
+	snprintf(e.last_error, sizeof e.last_error, "no TXT record");
+	snprintf(e.reason, sizeof e.reason, "txt-nxdomain");
+	e.status = CACHE_NO_RECORD;
+	is_str(ctl_entry_error_label(&e), "no policy",
+	    "label: status no-record is \"no policy\", not an error");
+	e.status = CACHE_OK;
+	e.policy = p;
+	is_str(ctl_entry_error_label(&e), "last check",
+	    "label: record gone, cached policy applies: \"last check\"");
+	e.status = CACHE_FAILED;
+	snprintf(e.reason, sizeof e.reason, "fetch-connect");
+	is_str(ctl_entry_error_label(&e), "last error",
+	    "label: a failed fetch is \"last error\"");
+	e.policy = NULL;
+	snprintf(e.reason, sizeof e.reason, "txt-servfail");
+	is_str(ctl_entry_error_label(&e), "last error",
+	    "label: a failed TXT lookup is \"last error\"");
+	sts_policy_free(p);
 }
 
 static void
@@ -501,6 +599,8 @@ main(void)
 	test_roundtrip();
 	test_tlsrpt();
 	test_findings();
+	test_rules();
+	test_no_record();
 	test_times();
 	test_entry_state();
 	return (done_testing());
