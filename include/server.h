@@ -14,7 +14,7 @@ struct config;
 struct listen_addr;
 struct resolver;
 
-#define CLIENT_OUTPUT_MAX	(256 * 1024)	/* unread replies before we stop reading */
+#define CLIENT_OUTPUT_MAX	(16 * 1024)	/* unread replies before we stop reading (Postfix reads each reply) */
 #define CLIENT_WRITE_TIMEOUT	30		/* s a client may leave replies unread */
 #define EXIM_REQUEST_MAX	1024		/* bytes of one Exim request */
 #define ACCEPT_BACKOFF_MS	500		/* pause accepting after EMFILE */
