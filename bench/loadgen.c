@@ -404,17 +404,38 @@ main(int argc, char **argv)
 	o.limit = 60;
 	while ((ch = getopt(argc, argv, "1a:c:d:m:n:p:T:W:w:")) != -1) {
 		switch (ch) {
-		case '1': o.once = 1; break;
-		case 'a': o.addr = optarg; break;
-		case 'c': o.conns = atoi(optarg); break;
-		case 'd': o.duration = atof(optarg); break;
-		case 'm': o.map = optarg; break;
-		case 'n': o.count = strtoull(optarg, NULL, 10); break;
-		case 'p': o.port = atoi(optarg); break;
-		case 'T': o.limit = atof(optarg); break;
-		case 'W': o.connect_wait = atof(optarg); break;
-		case 'w': o.warmup = atof(optarg); break;
-		default: usage();
+		case '1':
+			o.once = 1;
+			break;
+		case 'a':
+			o.addr = optarg;
+			break;
+		case 'c':
+			o.conns = atoi(optarg);
+			break;
+		case 'd':
+			o.duration = atof(optarg);
+			break;
+		case 'm':
+			o.map = optarg;
+			break;
+		case 'n':
+			o.count = strtoull(optarg, NULL, 10);
+			break;
+		case 'p':
+			o.port = atoi(optarg);
+			break;
+		case 'T':
+			o.limit = atof(optarg);
+			break;
+		case 'W':
+			o.connect_wait = atof(optarg);
+			break;
+		case 'w':
+			o.warmup = atof(optarg);
+			break;
+		default:
+			usage();
 		}
 	}
 	if (argc - optind != 1 || o.conns < 1 || o.conns > LOADGEN_CONNS_MAX ||
