@@ -19,6 +19,7 @@
 #define CONFIG_LISTEN_MAX	8
 #define CONFIG_ZONES_MAX	32
 #define CONFIG_LINE_MAX		4096
+#define CONFIG_FILE_MAX		(1024 * 1024)	/* bytes of a whole file */
 #define CONFIG_ERRORS_MAX	64
 
 enum listen_proto {
@@ -108,7 +109,14 @@ int		 config_parse_listen(const char *s, struct listen_addr *,
 		    const char **why);
 /* Free the strings of a listen_addr filled by config_parse_listen. */
 void		 config_listen_clear(struct listen_addr *);
-/* Print every option with its default and help (mtastsd -n -v). */
+/*
+ * Whether config_load looks up the user and group names it reads (user,
+ * group, a unix listener's owner= and group=) on this system, so that an
+ * unknown name is an error with its line.  On by default; tests of
+ * example files meant for another system turn it off.
+ */
+void		 config_check_names(int on);
+/* Print every option with its value, default and help, as a file. */
 void		 config_print(const struct config *, FILE *);
 /* The default cache path for this user (root or per-user). */
 char		*config_default_cache(void);

@@ -82,5 +82,11 @@ void	discover_cancel(struct discover *);
 struct sts_policy *discover_take_policy(struct discover_result *);
 
 const char *discover_status_name(enum discover_status);
+/*
+ * Join the character-strings of one TXT RR (RFC 8461 3.1) into a new
+ * NUL-terminated string; *lenp gets its length (may be NULL).  NULL if the
+ * record is malformed or longer than TXT_MAX.
+ */
+char	*discover_txt_join(const ldns_rr *, size_t *lenp);
 
 #endif

@@ -77,4 +77,46 @@ void	dns_cancel(struct dns_query *);
 
 const char *dns_status_name(enum dns_status);
 
+/*
+ * The pure step of the resolver: what one message from a server means for
+ * a query.  dns.c calls it for every message it reads; it is public so
+ * that tests and tests/fuzz/fuzz_dns.c exercise the real code.
+ */
+#define DNS_WHY_MAX		64
+
+enum dns_verdict {
+	DNS_V_IGNORE,		/* not an answer to our question: keep waiting */
+	DNS_V_MALFORMED,	/* our answer but unusable: try the next server */
+	DNS_V_TRUNCATED,	/* TC over UDP: ask the same server over TCP */
+	DNS_V_RCODE,		/* an error rcode: skip this server */
+	DNS_V_FOLLOW,		/* the answer stops at a CNAME: ask for its target */
+	DNS_V_DONE		/* the query is over with status */
+};
+
+/* The CNAME chain of a query; seen[0] is the name asked. */
+struct dns_chain {
+	ldns_rdf	*seen[DNS_CNAME_MAX + 1];
+	size_t		 nseen;		/* >= 1 */
+	uint32_t	 cname_ttl;	/* min TTL of the CNAMEs followed */
+	int		 ad;		/* AD on every answer used so far */
+};
+
+struct dns_judgement {
+	enum dns_verdict verdict;
+	enum dns_status	 status;	/* DNS_V_DONE only */
+	ldns_rr_list	*rrs;		/* DNS_OK only; the caller frees it */
+	uint32_t	 ttl;		/* DNS_V_DONE only */
+	int		 rcode;		/* DNS_V_RCODE: the rcode, -1 if extended */
+	char		 why[DNS_WHY_MAX];	/* human text, but for DNS_OK */
+};
+
+/*
+ * Judge the message buf[0..len-1] received (over TCP if tcp) for the query
+ * query[0..querylen-1] sent for the end of chain, of type qtype.  Only
+ * DNS_V_FOLLOW and DNS_V_DONE change chain (names appended, cname_ttl, ad).
+ */
+void	dns_judge(struct dns_chain *chain, int qtype, const uint8_t *query,
+	    size_t querylen, int tcp, const uint8_t *buf, size_t len,
+	    struct dns_judgement *j);
+
 #endif

@@ -56,8 +56,8 @@ int		 resolver_forget(struct resolver *, const char *domain);
 void		 resolver_flush(struct resolver *);
 /* Answer every parked query now (shutdown) and stop starting work. */
 void		 resolver_shutdown(struct resolver *);
-/* Write pending cache changes now. */
-void		 resolver_sync(struct resolver *);
+/* Write pending cache changes now; -1 if the file could not be written. */
+int		 resolver_sync(struct resolver *);
 
 /* Entries by state, for stats and metrics. */
 struct resolver_stats {

@@ -32,6 +32,13 @@ uint32_t util_random(uint32_t n);
 const char *util_timefmt(time_t, char *buf, size_t len);
 
 /*
+ * Make path free for a new unix socket: remove a stale socket left by a
+ * process that is gone; refuse (-1, *err set) when the path is anything
+ * but a socket, or a socket someone still listens on.
+ */
+int	 util_unix_free(const char *path, char **err);
+
+/*
  * A string-keyed hash table.  Keys are not copied: the caller keeps each
  * key alive while its value is in the table (usually the key lives in the
  * value).  Grows by doubling; lookups are O(1) on average.

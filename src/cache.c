@@ -923,21 +923,47 @@ cache_close_db(struct cache *c)
 	c->db = NULL;
 }
 
+/* "file:PATH?immutable=1", PATH escaped as a URI path; malloc'd. */
+static char *
+cache_immutable_uri(const char *path)
+{
+	char	*uri, *cp;
+
+	cp = uri = xmalloc(strlen(path) * 3 + sizeof "file:?immutable=1");
+	cp += sprintf(cp, "file:");
+	for (; *path != '\0'; path++) {
+		if (*path == '?' || *path == '#' || *path == '%')
+			cp += sprintf(cp, "%%%02X", (unsigned char)*path);
+		else
+			*cp++ = *path;
+	}
+	strcpy(cp, "?immutable=1");
+	return (uri);
+}
+
 /*
  * Open the file and load it into c; 0, or -1 with *err set.  The schema
  * is checked before anything is written, so a file that is not ours (or
- * is newer) is left exactly as it was.
+ * is newer) is left exactly as it was.  immutable (read-only only) tells
+ * SQLite nobody changes the file, so it needs no -shm file beside it.
  */
 static int
-cache_open_db(struct cache *c, char **err)
+cache_open_db(struct cache *c, int immutable, char **err)
 {
-	int	flags, rc;
+	char	*uri = NULL;
+	int	 flags, rc;
 
 	if (c->readonly)
 		flags = SQLITE_OPEN_READONLY;
 	else
 		flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-	if (sqlite3_open_v2(c->path, &c->db, flags, NULL) != SQLITE_OK) {
+	if (immutable) {
+		uri = cache_immutable_uri(c->path);
+		flags |= SQLITE_OPEN_URI;
+	}
+	rc = sqlite3_open_v2(uri != NULL ? uri : c->path, &c->db, flags, NULL);
+	free(uri);
+	if (rc != SQLITE_OK) {
 		cache_sqlerr(c);
 		xasprintf(err, "cache %s: cannot open: %s", c->path, c->sqlerr);
 		return (-1);
@@ -996,6 +1022,7 @@ cache_open(const char *path, int readonly, char **err)
 {
 	struct cache	*c;
 	struct stat	 sb;
+	int		 rc;
 
 	*err = NULL;
 	if (*path == '\0') {
@@ -1017,7 +1044,23 @@ cache_open(const char *path, int readonly, char **err)
 	c = cache_new();
 	c->path = xstrdup(path);
 	c->readonly = readonly;
-	if (cache_open_db(c, err) != 0) {
+	rc = cache_open_db(c, 0, err);
+	if (rc != 0 && readonly && c->db != NULL &&
+	    sqlite3_errcode(c->db) == SQLITE_CANTOPEN) {
+		/*
+		 * A WAL file in a directory we cannot write (a read-only
+		 * file system): SQLite cannot create the -shm file that a
+		 * plain read-only open needs.  Nobody can change the file
+		 * there either, so read it as immutable.
+		 */
+		cache_close_db(c);
+		cache_free_entries(c);
+		c->index = htab_new();
+		free(*err);
+		*err = NULL;
+		rc = cache_open_db(c, 1, err);
+	}
+	if (rc != 0) {
 		cache_close_db(c);
 		cache_free_entries(c);
 		free(c->path);

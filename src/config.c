@@ -1,6 +1,6 @@
 /*
  * config.c: the option table, the configuration file parser, the default
- * paths and the `mtastsd -n -v` listing.
+ * paths and the listing of every option (config_print).
  *
  * Every option is one row of config_options[]: its name, type, default
  * (written as it would be in a file and parsed by the same code), bounds,
@@ -17,6 +17,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -63,6 +64,12 @@ enum config_type {
 
 #define F_REPEAT	0x1	/* may be given on several lines */
 #define F_SOCKET	0x2	/* a path that must fit a unix socket address */
+#define F_USER		0x4	/* a user name known to this system */
+#define F_GROUP		0x8	/* a group name known to this system */
+
+/* The UTF-8 byte-order mark some editors put at the start of a file. */
+#define CONFIG_BOM	"\xef\xbb\xbf"
+#define CONFIG_BOM_LEN	3
 
 struct config_option {
 	const char		*name;
@@ -187,10 +194,10 @@ static const struct config_option config_options[] = {
 	  .def = "stderr", .choices = config_logs, FIELD(config, log_syslog),
 	  .help = "where messages go (syslog: facility mail)" },
 	{ .name = "user", .type = CT_STRING, .arg = "NAME",
-	  FIELD(config, user),
+	  .flags = F_USER, FIELD(config, user),
 	  .help = "user to run as after opening sockets and files" },
 	{ .name = "group", .type = CT_STRING, .arg = "NAME",
-	  FIELD(config, group),
+	  .flags = F_GROUP, FIELD(config, group),
 	  .help = "group to run as (default: the user's group)" },
 	{ .name = "pidfile", .type = CT_PATH, .arg = "PATH",
 	  FIELD(config, pidfile),
@@ -244,12 +251,35 @@ struct config_ctx {
 	size_t		 listen_line[CONFIG_LISTEN_MAX];
 	size_t		 none_line[2];	/* "listen none", per proto */
 	size_t		 added[2];	/* listen lines added, per proto */
+	size_t		 addresses;	/* listener lines other than none */
 	size_t		 zone_line[CONFIG_ZONES_MAX];
 	size_t		 default_zone_line;
 };
 
 static void	config_error(struct config_ctx *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
+
+/* Look user and group names up while parsing (config_check_names). */
+static int	config_names = 1;
+
+void
+config_check_names(int on)
+{
+	config_names = on;
+}
+
+/* Whether a user (group: a group) of this name exists here. */
+static int
+config_name_known(const char *name, int group, const char **why)
+{
+	if (!config_names)
+		return (1);
+	if (group ? getgrnam(name) != NULL : getpwnam(name) != NULL)
+		return (1);
+	*why = group ? "no such group on this system" :
+	    "no such user on this system";
+	return (0);
+}
 
 /* Record one error as "file:line: message"; stop at CONFIG_ERRORS_MAX. */
 static void
@@ -458,19 +488,42 @@ config_is_ip(const char *s)
 	    inet_pton(AF_INET6, s, &a) == 1);
 }
 
-/* A port: 1 to 5 digits, 1 to 65535. */
+/*
+ * A port: a decimal number from 1 to 65535.  A leading zero is refused
+ * rather than ignored: "028461" is more likely a typing slip than 28461.
+ */
 static int
-config_port(const char *s, int *port)
+config_port(const char *s, int *port, const char **why)
 {
 	size_t	i;
-	int	n = 0;
+	long	n = 0;
 
-	for (i = 0; s[i] >= '0' && s[i] <= '9' && i < 5; i++)
-		n = n * 10 + (s[i] - '0');
-	if (i == 0 || s[i] != '\0' || n < 1 || n > 65535)
+	for (i = 0; s[i] >= '0' && s[i] <= '9'; i++) {
+		if (n <= 65535)
+			n = n * 10 + (s[i] - '0');
+	}
+	if (i > 1 && s[0] == '0' && s[i] == '\0') {
+		*why = "port must be a decimal number without leading zeros";
 		return (-1);
-	*port = n;
+	}
+	if (i == 0 || s[i] != '\0' || n < 1 || n > 65535) {
+		*why = "port must be 1 to 65535";
+		return (-1);
+	}
+	*port = (int)n;
 	return (0);
+}
+
+/* Whether s up to its first ':' could start an IPv6 address. */
+static int
+config_ipv6ish(const char *s)
+{
+	for (; *s != ':'; s++) {
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f') ||
+		    (*s >= 'A' && *s <= 'F')))
+			return (0);
+	}
+	return (1);
 }
 
 /* Split "IPv4:PORT" or "[IPv6]:PORT" into an address and a port. */
@@ -510,7 +563,9 @@ config_hostport(const char *s, char *host, size_t hlen, int *port,
 		}
 		n = end - s;
 		if (memchr(s, ':', n) != NULL) {
-			*why = "an IPv6 address needs brackets: [ADDR]:PORT";
+			*why = config_ipv6ish(s) ?
+			    "an IPv6 address needs brackets: [ADDR]:PORT" :
+			    "not IPv4:PORT or [IPv6]:PORT";
 			return (-1);
 		}
 		if (n >= hlen) {
@@ -525,11 +580,7 @@ config_hostport(const char *s, char *host, size_t hlen, int *port,
 		}
 		ps = end + 1;
 	}
-	if (config_port(ps, port) == -1) {
-		*why = "port must be 1 to 65535";
-		return (-1);
-	}
-	return (0);
+	return (config_port(ps, port, why));
 }
 
 /* Accept a resolver in one of the forms dns.h lists. */
@@ -555,11 +606,7 @@ config_resolver_check(const char *s, const char **why)
 			*why = "not an IP address before @";
 			return (-1);
 		}
-		if (config_port(at + 1, &port) == -1) {
-			*why = "port must be 1 to 65535";
-			return (-1);
-		}
-		return (0);
+		return (config_port(at + 1, &port, why));
 	}
 	if (*s == '[' || strchr(s, ':') != NULL)
 		return (config_hostport(s, host, sizeof host, &port, why));
@@ -645,6 +692,13 @@ config_scalar(const struct config_option *o, const char *w, void *base,
 		config_path_check(w, o->flags, &r);
 		break;
 	case CT_HOSTPORT:
+		/* The inet: of a listener is allowed, and dropped. */
+		if (strncmp(w, "inet:", 5) == 0)
+			w += 5;
+		else if (strncmp(w, "unix:", 5) == 0) {
+			r = "a TCP address only: IPv4:PORT or [IPv6]:PORT";
+			break;
+		}
 		config_hostport(w, host, sizeof host, &port, &r);
 		break;
 	case CT_BOOL:
@@ -822,6 +876,23 @@ config_listen_drop(struct config_ctx *ctx, enum listen_proto proto)
 	cfg->nlisten = j;
 }
 
+/* Check the owner= and group= names of a unix listener. */
+static int
+config_listen_names(const struct listen_addr *la, char *buf, size_t len)
+{
+	const char	*why;
+
+	if (la->owner != NULL && !config_name_known(la->owner, 0, &why)) {
+		snprintf(buf, len, "owner=%s: %s", la->owner, why);
+		return (-1);
+	}
+	if (la->group != NULL && !config_name_known(la->group, 1, &why)) {
+		snprintf(buf, len, "group=%s: %s", la->group, why);
+		return (-1);
+	}
+	return (0);
+}
+
 /* listen / exim-listen: add one listener, or "none". */
 static void
 config_add_listen(struct config_ctx *ctx, const struct config_option *o,
@@ -830,6 +901,7 @@ config_add_listen(struct config_ctx *ctx, const struct config_option *o,
 	struct config		*cfg = ctx->cfg;
 	struct listen_addr	 la;
 	const char		*why;
+	char			 bad[CONFIG_WHY_MAX];
 	size_t			 i;
 
 	if (!ctx->defaults && ctx->added[o->proto] == 0 &&
@@ -844,6 +916,7 @@ config_add_listen(struct config_ctx *ctx, const struct config_option *o,
 		ctx->none_line[o->proto] = ctx->line;
 		return;
 	}
+	ctx->addresses++;
 	if (ctx->none_line[o->proto] != 0) {
 		config_error(ctx, "%s \"%s\": %s none was given at line %zu",
 		    o->name, w[0], o->name, ctx->none_line[o->proto]);
@@ -855,6 +928,11 @@ config_add_listen(struct config_ctx *ctx, const struct config_option *o,
 		return;
 	}
 	la.proto = o->proto;
+	if (config_listen_names(&la, bad, sizeof bad) == -1) {
+		config_error(ctx, "%s \"%s\": %s", o->name, w[0], bad);
+		config_listen_clear(&la);
+		return;
+	}
 	for (i = 0; i < cfg->nlisten; i++) {
 		if (!config_listen_same(&cfg->listen[i], &la))
 			continue;
@@ -1029,7 +1107,8 @@ static void
 config_apply(struct config_ctx *ctx, const struct config_option *o, char **w,
     size_t n)
 {
-	char	why[CONFIG_WHY_MAX];
+	char		 why[CONFIG_WHY_MAX];
+	const char	*r;
 
 	switch (o->type) {
 	case CT_LISTEN:
@@ -1049,8 +1128,13 @@ config_apply(struct config_ctx *ctx, const struct config_option *o, char **w,
 		    "value holding blanks)", o->name, n);
 		return;
 	}
-	if (config_scalar(o, w[0], ctx->cfg, why, sizeof why) == -1)
+	if (config_scalar(o, w[0], ctx->cfg, why, sizeof why) == -1) {
 		config_error(ctx, "%s \"%s\": %s", o->name, w[0], why);
+		return;
+	}
+	if ((o->flags & (F_USER | F_GROUP)) &&
+	    !config_name_known(w[0], (o->flags & F_GROUP) != 0, &r))
+		config_error(ctx, "%s \"%s\": %s", o->name, w[0], r);
 }
 
 /* Handle one line of the file. */
@@ -1114,33 +1198,53 @@ config_finish(struct config_ctx *ctx)
 		config_error(ctx, "ttl-max %ds is less than ttl-min %ds",
 		    cfg->ttl_max, cfg->ttl_min);
 	}
+	/* Without a listener the daemon serves nothing (bad lines said why). */
+	if (cfg->nlisten == 0 && ctx->none_line[LISTEN_SOCKETMAP] != 0 &&
+	    ctx->addresses == 0) {
+		ctx->line = ctx->none_line[LISTEN_SOCKETMAP];
+		config_error(ctx, "listen none and no exim-listen: nothing to "
+		    "serve");
+	}
 	cfg->dns.timeout_ms = cfg->dns_timeout_ms;
 	cfg->dns.tries = cfg->dns_tries;
 }
 
-/* Read one line; 1 when too long, 2 with control bytes, -1 at the end. */
-static int
-config_readline(FILE *fp, char *buf)
+/* What config_readline found. */
+enum config_read {
+	CONFIG_READ_LINE,	/* a line, in buf */
+	CONFIG_READ_CONTROL,	/* a line holding a control character */
+	CONFIG_READ_LONG,	/* a line over CONFIG_LINE_MAX: not read on */
+	CONFIG_READ_BIG,	/* the file is over CONFIG_FILE_MAX */
+	CONFIG_READ_END
+};
+
+/*
+ * Read one line into buf (CONFIG_LINE_MAX + 1 bytes), adding the bytes
+ * read to *total.  Reading stops at either limit, so that an endless
+ * line or file (-c /dev/zero) cannot hold the parser.
+ */
+static enum config_read
+config_readline(FILE *fp, char *buf, size_t *total)
 {
 	size_t	n = 0;
-	int	c, any = 0, rv = 0;
+	int	c, any = 0, control = 0;
 
 	while ((c = getc(fp)) != EOF) {
 		any = 1;
+		if (++*total > CONFIG_FILE_MAX)
+			return (CONFIG_READ_BIG);
 		if (c == '\n')
 			break;
-		if (n == CONFIG_LINE_MAX) {
-			rv = 1;
-			continue;
-		}
+		if (n == CONFIG_LINE_MAX)
+			return (CONFIG_READ_LONG);
 		if ((c < ' ' && c != '\t' && c != '\r') || c == 0x7f)
-			rv = rv == 0 ? 2 : rv;
+			control = 1;
 		buf[n++] = (char)c;
 	}
 	buf[n] = '\0';
 	if (!any)
-		return (-1);
-	return (rv);
+		return (CONFIG_READ_END);
+	return (control ? CONFIG_READ_CONTROL : CONFIG_READ_LINE);
 }
 
 /* Hand the errors to the caller, or drop them when it did not ask. */
@@ -1202,7 +1306,8 @@ config_load_fp(FILE *fp, const char *name, char ***errs, size_t *nerrs)
 {
 	struct config_ctx	 ctx;
 	char			*buf;
-	int			 r;
+	size_t			 total = 0;
+	enum config_read	 r;
 
 	memset(&ctx, 0, sizeof ctx);
 	ctx.cfg = config_default();
@@ -1210,13 +1315,25 @@ config_load_fp(FILE *fp, const char *name, char ***errs, size_t *nerrs)
 	ctx.file = name;
 	ctx.errs = xcalloc(CONFIG_ERRORS_MAX, sizeof *ctx.errs);
 	buf = xmalloc(CONFIG_LINE_MAX + 1);
-	while (!ctx.stop && (r = config_readline(fp, buf)) != -1) {
+	while (!ctx.stop && (r = config_readline(fp, buf, &total)) !=
+	    CONFIG_READ_END) {
+		if (r == CONFIG_READ_BIG) {
+			ctx.line = 0;
+			config_error(&ctx, "larger than %d bytes",
+			    CONFIG_FILE_MAX);
+			ctx.stop = 1;
+			break;
+		}
 		ctx.line++;
-		if (r == 1)
-			config_error(&ctx, "line longer than %d bytes",
-			    CONFIG_LINE_MAX);
-		else if (r == 2)
+		if (r == CONFIG_READ_LONG) {
+			config_error(&ctx, "line longer than %d bytes, not "
+			    "read further", CONFIG_LINE_MAX);
+			ctx.stop = 1;
+		} else if (r == CONFIG_READ_CONTROL)
 			config_error(&ctx, "control character in line");
+		else if (ctx.line == 1 &&
+		    strncmp(buf, CONFIG_BOM, CONFIG_BOM_LEN) == 0)
+			config_line(&ctx, buf + CONFIG_BOM_LEN);
 		else
 			config_line(&ctx, buf);
 	}

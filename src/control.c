@@ -25,10 +25,13 @@
 #include "resolver.h"
 #include "util.h"
 
+#define CONTROL_ACCEPT_BACKOFF_MS	500	/* pause accepting after EMFILE */
+
 struct control {
 	struct event_base	*base;
 	struct resolver		*resolver;
 	struct evconnlistener	*l;
+	struct event		*retry_ev;
 	char			*path;
 	time_t			 started;
 };
@@ -109,8 +112,8 @@ control_run(struct control_conn *cc, char *line)
 		return;
 	}
 	if (strcmp(line, "sync") == 0) {
-		resolver_sync(r);
-		control_reply(cc, 1, NULL);
+		control_reply(cc, resolver_sync(r) == 0,
+		    "the cache file could not be written");
 		return;
 	}
 	if (strcmp(line, "refresh") != 0 && strcmp(line, "forget") != 0) {
@@ -212,6 +215,32 @@ control_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	bufferevent_enable(cc->bev, EV_READ | EV_WRITE);
 }
 
+static void
+control_retry_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct control	*ctl = arg;
+
+	evconnlistener_enable(ctl->l);
+}
+
+/*
+ * accept() failed, out of descriptors most likely: the pending connection
+ * stays readable, so pause rather than spin on it (and flood the log).
+ */
+static void
+control_accept_error_cb(struct evconnlistener *l, void *arg)
+{
+	struct control	*ctl = arg;
+	struct timeval	 tv = { 0, CONTROL_ACCEPT_BACKOFF_MS * 1000 };
+	int		 err = EVUTIL_SOCKET_ERROR();
+
+	log_warnx("event=control-accept-failed error=\"%s\" next=\"pausing "
+	    "%dms\"", evutil_socket_error_to_string(err),
+	    CONTROL_ACCEPT_BACKOFF_MS);
+	evconnlistener_disable(l);
+	evtimer_add(ctl->retry_ev, &tv);
+}
+
 struct control *
 control_new(struct event_base *base, struct resolver *r, const char *path,
     char **err)
@@ -233,7 +262,10 @@ control_new(struct event_base *base, struct resolver *r, const char *path,
 		xasprintf(err, "control socket: %s", strerror(errno));
 		return (NULL);
 	}
-	unlink(path);
+	if (util_unix_free(path, err) != 0) {
+		close(fd);
+		return (NULL);
+	}
 	old = umask(0117);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1 ||
 	    listen(fd, 16) == -1) {
@@ -257,6 +289,9 @@ control_new(struct event_base *base, struct resolver *r, const char *path,
 		free(ctl);
 		return (NULL);
 	}
+	if ((ctl->retry_ev = evtimer_new(base, control_retry_cb, ctl)) == NULL)
+		fatalx("control: evtimer_new");
+	evconnlistener_set_error_cb(ctl->l, control_accept_error_cb);
 	return (ctl);
 }
 
@@ -266,6 +301,7 @@ control_free(struct control *ctl)
 	if (ctl == NULL)
 		return;
 	evconnlistener_free(ctl->l);
+	event_free(ctl->retry_ev);
 	unlink(ctl->path);
 	free(ctl->path);
 	free(ctl);

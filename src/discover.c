@@ -221,7 +221,7 @@ discover_take_policy(struct discover_result *res)
 }
 
 /* Join the character-strings of one TXT RR; NULL if malformed. */
-static char *
+char *
 discover_txt_join(const ldns_rr *rr, size_t *lenp)
 {
 	uint8_t		 wire[DISCOVER_RDATA_MAX];
@@ -240,7 +240,8 @@ discover_txt_join(const ldns_rr *rr, size_t *lenp)
 	}
 	if ((n = sts_txt_join(wire, off, out, sizeof out)) < 0)
 		return (NULL);
-	*lenp = (size_t)n;
+	if (lenp != NULL)
+		*lenp = (size_t)n;
 	return (xstrndup(out, (size_t)n));
 }
 

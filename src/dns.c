@@ -101,11 +101,8 @@ struct dns_query {
 	char			*qname;		/* as asked */
 	int			 qtype;
 
-	/* seen[0] is the name asked, then each CNAME target followed. */
-	ldns_rdf		*seen[DNS_CNAME_MAX + 1];
-	size_t			 nseen;
-	uint32_t		 cname_ttl;
-	int			 ad;		/* AD on every answer used */
+	/* The name asked, then each CNAME target followed. */
+	struct dns_chain	 chain;
 
 	/* One round: every try at every server for the current name. */
 	size_t			 attempt;
@@ -438,8 +435,8 @@ dns_query_free(struct dns_query *q)
 		event_free(q->ev_timer);
 	if (q->ev_done != NULL)
 		event_free(q->ev_done);
-	for (i = 0; i < q->nseen; i++)
-		ldns_rdf_deep_free(q->seen[i]);
+	for (i = 0; i < q->chain.nseen; i++)
+		ldns_rdf_deep_free(q->chain.seen[i]);
 	if (q->rrs != NULL)
 		ldns_rr_list_deep_free(q->rrs);
 	free(q->wire);
@@ -478,11 +475,18 @@ dns_cancel(struct dns_query *q)
 	dns_query_free(q);
 }
 
-/* The current name: the name asked or the last CNAME target. */
+/* The end of a chain: the name asked or the last CNAME target. */
+static const ldns_rdf *
+dns_chain_end(const struct dns_chain *ch)
+{
+	return (ch->seen[ch->nseen - 1]);
+}
+
+/* The current name of a query. */
 static const ldns_rdf *
 dns_current(const struct dns_query *q)
 {
-	return (q->seen[q->nseen - 1]);
+	return (dns_chain_end(&q->chain));
 }
 
 /* A name as text without the final dot, lowercased; NULL on failure. */
@@ -524,14 +528,14 @@ dns_finish(struct dns_query *q, enum dns_status status, uint32_t ttl,
 	}
 	if (q->rrs == NULL && (q->rrs = ldns_rr_list_new()) == NULL)
 		fatalx("dns: out of memory");
-	if (q->final_name == NULL && q->nseen > 0)
+	if (q->final_name == NULL && q->chain.nseen > 0)
 		q->final_name = dns_name_str(dns_current(q));
 	if (c != NULL && c->nservers > 0 && q->attempt > 0) {
 		free(q->server_name);
 		q->server_name = xstrdup(c->servers[q->server].name);
 	}
 	if (status != DNS_OK && status != DNS_NXDOMAIN && status != DNS_NODATA)
-		q->ad = 0;
+		q->chain.ad = 0;
 
 	q->answer.status = status;
 	q->answer.qname = q->qname;
@@ -539,8 +543,8 @@ dns_finish(struct dns_query *q, enum dns_status status, uint32_t ttl,
 	q->answer.qtype = q->qtype;
 	q->answer.rrs = q->rrs;
 	q->answer.ttl = ttl;
-	q->answer.ad = q->ad;
-	q->answer.cnames = q->nseen > 0 ? (int)q->nseen - 1 : 0;
+	q->answer.ad = q->chain.ad;
+	q->answer.cnames = q->chain.nseen > 0 ? (int)q->chain.nseen - 1 : 0;
 	q->answer.server = q->server_name;
 	q->answer.error = status == DNS_OK ? NULL :
 	    (q->error != NULL ? q->error : dns_status_name(status));
@@ -664,7 +668,7 @@ dns_udp_start(struct dns_query *q, size_t idx)
 	dns_timer_arm(q);
 	log_debug("dns: query id=%u qname=%s type=%s cnames=%zu server=%s "
 	    "try=%zu/%zu", q->serial, q->qname, dns_type_name(q->qtype),
-	    q->nseen - 1, c->servers[idx].name, q->attempt, q->nattempts);
+	    q->chain.nseen - 1, c->servers[idx].name, q->attempt, q->nattempts);
 	return (0);
 }
 
@@ -748,12 +752,12 @@ dns_timeout_cb(evutil_socket_t fd, short what, void *arg)
 
 /* Is name one we already visited (a CNAME loop)? */
 static int
-dns_seen(const struct dns_query *q, const ldns_rdf *name)
+dns_seen(const struct dns_chain *ch, const ldns_rdf *name)
 {
 	size_t	i;
 
-	for (i = 0; i < q->nseen; i++) {
-		if (ldns_dname_compare(q->seen[i], name) == 0)
+	for (i = 0; i < ch->nseen; i++) {
+		if (ldns_dname_compare(ch->seen[i], name) == 0)
 			return (1);
 	}
 	return (0);
@@ -824,93 +828,171 @@ dns_negative_ttl(const ldns_pkt *pkt)
 	return (0);
 }
 
+/* Set a verdict and its reason. */
+static void
+dns_verdict(struct dns_judgement *j, enum dns_verdict v, enum dns_status st,
+    const char *why)
+{
+	j->verdict = v;
+	j->status = st;
+	snprintf(j->why, sizeof j->why, "%s", why);
+}
+
+/* Forget the names appended to ch past its first n. */
+static void
+dns_chain_cut(struct dns_chain *ch, size_t n)
+{
+	while (ch->nseen > n) {
+		ch->nseen--;
+		ldns_rdf_deep_free(ch->seen[ch->nseen]);
+		ch->seen[ch->nseen] = NULL;
+	}
+}
+
 /*
- * Use an answer (NOERROR or NXDOMAIN) to our question: follow CNAMEs in
- * the answer section, then finish, or ask again for a CNAME target.
+ * Judge an answer (NOERROR or NXDOMAIN) to our question: follow CNAMEs in
+ * the answer section, then finish, or ask again for a CNAME target.  A
+ * malformed answer leaves the chain as it was, so the next server is
+ * asked the same question.
  */
 static void
-dns_answer_use(struct dns_query *q, const ldns_pkt *pkt, int rcode)
+dns_answer_judge(struct dns_chain *ch, int qtype, const ldns_pkt *pkt,
+    int rcode, struct dns_judgement *j)
 {
 	ldns_rr_list	*answer = ldns_pkt_answer(pkt);
 	ldns_rr		*cname;
 	ldns_rdf	*target;
-	uint32_t	 ttl, negttl;
-	int		 followed = 0;
+	size_t		 nseen = ch->nseen;
+	uint32_t	 ttl, negttl, cname_ttl = ch->cname_ttl;
 
-	/* A chain is authenticated only if every answer on it was. */
-	q->ad = q->ad && ldns_pkt_ad(pkt);
 	for (;;) {
-		ttl = q->cname_ttl;
-		q->rrs = dns_collect(answer, dns_current(q), q->qtype, &ttl);
-		if (ldns_rr_list_rr_count(q->rrs) > 0) {
-			dns_finish(q, DNS_OK, ttl, NULL);
-			return;
+		ttl = cname_ttl;
+		j->rrs = dns_collect(answer, dns_chain_end(ch), qtype, &ttl);
+		if (ldns_rr_list_rr_count(j->rrs) > 0) {
+			dns_verdict(j, DNS_V_DONE, DNS_OK, "");
+			j->ttl = ttl;
+			goto used;
 		}
-		ldns_rr_list_deep_free(q->rrs);
-		q->rrs = NULL;
-		if (q->qtype == LDNS_RR_TYPE_CNAME ||
-		    (cname = dns_find_cname(answer, dns_current(q))) == NULL)
+		ldns_rr_list_deep_free(j->rrs);
+		j->rrs = NULL;
+		if (qtype == LDNS_RR_TYPE_CNAME ||
+		    (cname = dns_find_cname(answer, dns_chain_end(ch))) == NULL)
 			break;
 		target = ldns_rr_rdf(cname, 0);
 		if (target == NULL || ldns_rdf_get_type(target) !=
 		    LDNS_RDF_TYPE_DNAME) {
-			dns_try_failed(q, DNS_FAIL_MALFORMED,
+			dns_chain_cut(ch, nseen);
+			dns_verdict(j, DNS_V_MALFORMED, DNS_ERROR,
 			    "malformed CNAME in answer");
 			return;
 		}
-		if (dns_seen(q, target)) {
-			dns_finish(q, DNS_ERROR, 0, "cname loop");
-			return;
+		if (dns_seen(ch, target)) {
+			dns_verdict(j, DNS_V_DONE, DNS_ERROR, "cname loop");
+			goto used;
 		}
-		if (q->nseen > DNS_CNAME_MAX) {
-			dns_finish(q, DNS_ERROR, 0, "cname chain too long");
-			return;
+		if (ch->nseen > DNS_CNAME_MAX) {
+			dns_verdict(j, DNS_V_DONE, DNS_ERROR,
+			    "cname chain too long");
+			goto used;
 		}
-		if ((q->seen[q->nseen] = ldns_rdf_clone(target)) == NULL)
+		if ((ch->seen[ch->nseen] = ldns_rdf_clone(target)) == NULL)
 			fatalx("dns: out of memory");
-		q->nseen++;
-		if (ldns_rr_ttl(cname) < q->cname_ttl)
-			q->cname_ttl = ldns_rr_ttl(cname);
-		followed = 1;
+		ch->nseen++;
+		if (ldns_rr_ttl(cname) < cname_ttl)
+			cname_ttl = ldns_rr_ttl(cname);
 	}
 
-	if (rcode == LDNS_RCODE_NOERROR && followed) {
+	if (rcode == LDNS_RCODE_NOERROR && ch->nseen > nseen) {
 		/* The answer stops at a CNAME: ask for its target. */
-		log_debug("dns: following cname id=%u qname=%s cnames=%zu",
-		    q->serial, q->qname, q->nseen - 1);
-		dns_try_close(q);
-		dns_round_start(q);
-		return;
+		dns_verdict(j, DNS_V_FOLLOW, DNS_OK, "following cname");
+		goto used;
 	}
 	negttl = dns_negative_ttl(pkt);
-	if (negttl > q->cname_ttl)
-		negttl = q->cname_ttl;
+	if (negttl > cname_ttl)
+		negttl = cname_ttl;
+	j->ttl = negttl;
 	if (rcode == LDNS_RCODE_NXDOMAIN)
-		dns_finish(q, DNS_NXDOMAIN, negttl, "name does not exist");
-	else
-		dns_finish(q, DNS_NODATA, negttl, "no %s records",
-		    dns_type_name(q->qtype));
+		dns_verdict(j, DNS_V_DONE, DNS_NXDOMAIN, "name does not exist");
+	else {
+		dns_verdict(j, DNS_V_DONE, DNS_NODATA, "");
+		snprintf(j->why, sizeof j->why, "no %s records",
+		    dns_type_name(qtype));
+	}
+used:
+	/* A chain is authenticated only if every answer on it was. */
+	ch->ad = ch->ad && ldns_pkt_ad(pkt);
+	ch->cname_ttl = cname_ttl;
 }
 
-/* Does the question in buf (qdcount 1) equal ours, name case-insensitively? */
+/*
+ * Does the question in buf (qdcount 1) equal the one in query, the name
+ * compared case-insensitively?  qlen is the question's size in bytes.
+ */
 static int
-dns_question_match(const struct dns_query *q, const uint8_t *buf, size_t len)
+dns_question_match(const uint8_t *query, size_t qlen, const uint8_t *buf,
+    size_t len)
 {
 	size_t	pos = LDNS_HEADER_SIZE, end, lab;
 
-	if (LDNS_QDCOUNT(buf) != 1 || len < LDNS_HEADER_SIZE + q->qlen)
+	if (LDNS_QDCOUNT(buf) != 1 || len < LDNS_HEADER_SIZE + qlen)
 		return (0);
-	end = LDNS_HEADER_SIZE + q->qlen - 4;
+	end = LDNS_HEADER_SIZE + qlen - 4;
 	while (pos < end) {
-		lab = q->wire[pos];
+		lab = query[pos];
 		if (buf[pos] != lab || pos + 1 + lab > end)
 			return (0);
 		for (pos++; lab > 0; lab--, pos++) {
-			if (tolower(buf[pos]) != tolower(q->wire[pos]))
+			if (tolower(buf[pos]) != tolower(query[pos]))
 				return (0);
 		}
 	}
-	return (memcmp(buf + end, q->wire + end, 4) == 0);
+	return (memcmp(buf + end, query + end, 4) == 0);
+}
+
+void
+dns_judge(struct dns_chain *ch, int qtype, const uint8_t *query,
+    size_t querylen, int tcp, const uint8_t *buf, size_t len,
+    struct dns_judgement *j)
+{
+	ldns_pkt	*pkt = NULL;
+	size_t		 qlen;
+	int		 rcode;
+
+	memset(j, 0, sizeof *j);
+	qlen = ldns_rdf_size(dns_chain_end(ch)) + 4;
+	if (querylen < LDNS_HEADER_SIZE + qlen) {
+		dns_verdict(j, DNS_V_IGNORE, DNS_ERROR, "no query");
+		return;
+	}
+	if (len < LDNS_HEADER_SIZE)
+		dns_verdict(j, DNS_V_IGNORE, DNS_ERROR, "short packet");
+	else if (LDNS_ID_WIRE(buf) != LDNS_ID_WIRE(query))
+		dns_verdict(j, DNS_V_IGNORE, DNS_ERROR, "wrong id");
+	else if (!LDNS_QR_WIRE(buf) || LDNS_OPCODE_WIRE(buf) != LDNS_PACKET_QUERY)
+		dns_verdict(j, DNS_V_IGNORE, DNS_ERROR, "not a response");
+	else if (!dns_question_match(query, qlen, buf, len))
+		dns_verdict(j, DNS_V_IGNORE, DNS_ERROR, "other question");
+	else if (ldns_wire2pkt(&pkt, buf, len) != LDNS_STATUS_OK || pkt == NULL)
+		dns_verdict(j, DNS_V_MALFORMED, DNS_ERROR, "malformed answer");
+	else if (ldns_pkt_tc(pkt) && tcp)
+		dns_verdict(j, DNS_V_MALFORMED, DNS_ERROR,
+		    "truncated answer over tcp");
+	else if (ldns_pkt_tc(pkt))
+		dns_verdict(j, DNS_V_TRUNCATED, DNS_ERROR, "truncated");
+	else {
+		rcode = ldns_pkt_get_rcode(pkt);
+		if (ldns_pkt_edns_extended_rcode(pkt) != 0)
+			rcode = -1;
+		if (rcode == LDNS_RCODE_NOERROR || rcode == LDNS_RCODE_NXDOMAIN)
+			dns_answer_judge(ch, qtype, pkt, rcode, j);
+		else {
+			j->rcode = rcode;
+			dns_verdict(j, DNS_V_RCODE, DNS_SERVFAIL,
+			    rcode == -1 ? "EXTENDED" : dns_rcode_name(rcode));
+		}
+	}
+	if (pkt != NULL)
+		ldns_pkt_free(pkt);
 }
 
 /*
@@ -920,56 +1002,44 @@ dns_question_match(const struct dns_query *q, const uint8_t *buf, size_t len)
 static int
 dns_packet(struct dns_query *q, const uint8_t *buf, size_t len, int tcp)
 {
-	const char	*server = q->client->servers[q->server].name;
-	const char	*why = NULL;
-	ldns_pkt	*pkt = NULL;
-	int		 rcode;
+	const char		*server = q->client->servers[q->server].name;
+	struct dns_judgement	 j;
 
-	if (len < LDNS_HEADER_SIZE)
-		why = "short packet";
-	else if (LDNS_ID_WIRE(buf) != q->id)
-		why = "wrong id";
-	else if (!LDNS_QR_WIRE(buf) || LDNS_OPCODE_WIRE(buf) != LDNS_PACKET_QUERY)
-		why = "not a response";
-	else if (!dns_question_match(q, buf, len))
-		why = "other question";
-	if (why != NULL) {
+	dns_judge(&q->chain, q->qtype, q->wire, q->wirelen, tcp, buf, len, &j);
+	switch (j.verdict) {
+	case DNS_V_IGNORE:
 		log_debug("dns: ignored packet id=%u qname=%s server=%s len=%zu "
 		    "reason=\"%s\", still waiting", q->serial, q->qname, server,
-		    len, why);
+		    len, j.why);
 		return (0);
-	}
-
-	if (ldns_wire2pkt(&pkt, buf, len) != LDNS_STATUS_OK || pkt == NULL) {
-		dns_try_failed(q, DNS_FAIL_MALFORMED, "malformed answer from %s",
+	case DNS_V_MALFORMED:
+		dns_try_failed(q, DNS_FAIL_MALFORMED, "%s from %s", j.why,
 		    server);
-		return (1);
-	}
-	if (ldns_pkt_tc(pkt)) {
-		ldns_pkt_free(pkt);
-		if (tcp) {
-			dns_try_failed(q, DNS_FAIL_MALFORMED,
-			    "truncated answer over tcp from %s", server);
-			return (1);
-		}
+		break;
+	case DNS_V_TRUNCATED:
 		log_debug("dns: truncated id=%u qname=%s server=%s, "
 		    "retrying over tcp", q->serial, q->qname, server);
 		dns_tcp_start(q);
-		return (1);
-	}
-
-	rcode = ldns_pkt_get_rcode(pkt);
-	if (ldns_pkt_edns_extended_rcode(pkt) != 0)
-		rcode = -1;
-	if (rcode != LDNS_RCODE_NOERROR && rcode != LDNS_RCODE_NXDOMAIN) {
-		ldns_pkt_free(pkt);
+		break;
+	case DNS_V_RCODE:
 		q->skip[q->server] = 1;
-		dns_try_failed(q, DNS_FAIL_RCODE, "rcode=%s from %s",
-		    rcode == -1 ? "EXTENDED" : dns_rcode_name(rcode), server);
-		return (1);
+		dns_try_failed(q, DNS_FAIL_RCODE, "rcode=%s from %s", j.why,
+		    server);
+		break;
+	case DNS_V_FOLLOW:
+		log_debug("dns: following cname id=%u qname=%s cnames=%zu",
+		    q->serial, q->qname, q->chain.nseen - 1);
+		dns_try_close(q);
+		dns_round_start(q);
+		break;
+	case DNS_V_DONE:
+		q->rrs = j.rrs;
+		if (j.status == DNS_OK)
+			dns_finish(q, DNS_OK, j.ttl, NULL);
+		else
+			dns_finish(q, j.status, j.ttl, "%s", j.why);
+		break;
 	}
-	dns_answer_use(q, pkt, rcode);
-	ldns_pkt_free(pkt);
 	return (1);
 }
 
@@ -1136,8 +1206,8 @@ dns_lookup(struct dns_client *c, const char *name, int type, dns_cb cb,
 	q->qname = xstrdup(name != NULL ? name : "");
 	q->qtype = type;
 	q->fd = -1;
-	q->ad = 1;
-	q->cname_ttl = UINT32_MAX;
+	q->chain.ad = 1;
+	q->chain.cname_ttl = UINT32_MAX;
 	q->ev_timer = evtimer_new(c->base, dns_timeout_cb, q);
 	q->ev_done = evtimer_new(c->base, dns_done_cb, q);
 	if (q->ev_timer == NULL || q->ev_done == NULL)
@@ -1145,11 +1215,11 @@ dns_lookup(struct dns_client *c, const char *name, int type, dns_cb cb,
 	TAILQ_INSERT_TAIL(&c->queries, q, entry);
 
 	if (name == NULL || strlen(name) > DOMAIN_MAX + 1 ||
-	    (q->seen[0] = ldns_dname_new_frm_str(name)) == NULL) {
+	    (q->chain.seen[0] = ldns_dname_new_frm_str(name)) == NULL) {
 		dns_finish(q, DNS_ERROR, 0, "invalid name");
 		return (q);
 	}
-	q->nseen = 1;
+	q->chain.nseen = 1;
 	if (type <= 0 || type > 65535) {
 		dns_finish(q, DNS_ERROR, 0, "invalid type %d", type);
 		return (q);

@@ -22,6 +22,7 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -569,6 +570,27 @@ fetch_http_error_cb(enum evhttp_request_error err, void *arg)
 		at->http_err = (int)err + 1;
 }
 
+/*
+ * RFC 9112 6.3: Content-Length fields with differing values make the
+ * framing invalid (libevent would use the first one).
+ */
+static int
+fetch_length_conflict(const struct evkeyvalq *hdrs)
+{
+	const struct evkeyval	*kv;
+	const char		*first = NULL;
+
+	TAILQ_FOREACH(kv, hdrs, next) {
+		if (strcasecmp(kv->key, "Content-Length") != 0)
+			continue;
+		if (first == NULL)
+			first = kv->value;
+		else if (strcmp(first, kv->value) != 0)
+			return (1);
+	}
+	return (0);
+}
+
 /* evhttp header callback: judge status and type before any body is read. */
 static int
 fetch_http_header_cb(struct evhttp_request *req, void *arg)
@@ -595,6 +617,11 @@ fetch_http_header_cb(struct evhttp_request *req, void *arg)
 	    strcasecmp(v, "chunked") == 0)
 		at->chunked = 1;
 
+	if (fetch_length_conflict(hdrs)) {
+		fetch_attempt_fail(at, FETCH_PROTOCOL,
+		    "conflicting Content-Length headers from %s", at->addr);
+		return (-1);
+	}
 	/* RFC 8461 3.3: only 200 is a policy; redirects are never followed. */
 	if (at->http_status != 200) {
 		if (at->http_status >= 300 && at->http_status < 400)

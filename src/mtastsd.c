@@ -8,7 +8,9 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -26,12 +28,15 @@
 #include "dns.h"
 #include "fetch.h"
 #include "log.h"
+#include "metrics.h"
 #include "resolver.h"
 #include "server.h"
 #include "util.h"
 
 #define SHUTDOWN_GRACE_MS	2000	/* to write in-flight replies */
 #define SHUTDOWN_POLL_MS	20
+#define LISTEN_FDS_START	3	/* first socket passed by systemd */
+#define LISTEN_FDS_MAX		CONFIG_LISTEN_MAX	/* sockets we take */
 
 struct mtastsd {
 	struct event_base	*base;
@@ -44,20 +49,31 @@ struct mtastsd {
 	struct resolver		*resolver;
 	struct server		*server;
 	struct control		*control;
+	struct metrics_http	*metrics;
 	struct event		*ev_term, *ev_int, *ev_hup, *ev_drain;
+	int			 debug;
 	uint64_t		 drain_until;
+
+	/*
+	 * What reloads replaced: discoveries in flight may still use an old
+	 * DNS client or SSL context, so they are freed at exit.
+	 */
+	struct dns_client	**old_dns;
+	SSL_CTX			**old_ssl;
+	size_t			 nold;
 };
 
-static void
-usage(void)
+static void __attribute__((noreturn))
+usage(int status)
 {
-	fprintf(stderr, "usage: mtastsd [-dfnV] [-c file]\n"
+	fprintf(status == 0 ? stdout : stderr, "usage: mtastsd [-dfhnV] [-c file]\n"
 	    "  -c file  configuration file (default %s if it exists)\n"
 	    "  -d       log at debug level\n"
-	    "  -f       stay in the foreground, log to stderr\n"
+	    "  -f       stay in the foreground (log to stderr unless \"log syslog\")\n"
+	    "  -h       print this help and exit\n"
 	    "  -n       check the configuration and exit\n"
 	    "  -V       print the version and exit\n", DEFAULT_CONFIG);
-	exit(2);
+	exit(status);
 }
 
 /* Read the configuration named on the command line or the default. */
@@ -80,9 +96,9 @@ mtastsd_load(const char *path, int explicit)
 	return (cfg);
 }
 
-/* DNS client for cfg: configured resolvers or /etc/resolv.conf. */
-static struct dns_client *
-mtastsd_dns(struct event_base *base, struct config *cfg)
+/* Complete cfg's DNS settings: configured resolvers or /etc/resolv.conf. */
+static void
+mtastsd_dns_config(struct config *cfg)
 {
 	if (cfg->dns.nservers == 0 &&
 	    dns_config_resolvconf(&cfg->dns, "/etc/resolv.conf") != 0) {
@@ -92,7 +108,41 @@ mtastsd_dns(struct event_base *base, struct config *cfg)
 	}
 	cfg->dns.timeout_ms = cfg->dns_timeout_ms;
 	cfg->dns.tries = cfg->dns_tries;
+}
+
+/* DNS client for cfg. */
+static struct dns_client *
+mtastsd_dns(struct event_base *base, struct config *cfg)
+{
+	mtastsd_dns_config(cfg);
 	return (dns_client_new(base, &cfg->dns));
+}
+
+/* Whether two strings (either may be NULL) are the same. */
+static int
+mtastsd_same(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return (a == b);
+	return (strcmp(a, b) == 0);
+}
+
+/* Whether a's DNS settings equal b's (both completed). */
+static int
+mtastsd_same_dns(const struct config *a, const struct config *b)
+{
+	size_t	i;
+
+	if (a->dns.nservers != b->dns.nservers ||
+	    a->dns.timeout_ms != b->dns.timeout_ms ||
+	    a->dns.tries != b->dns.tries ||
+	    a->dns.dnssec_ok != b->dns.dnssec_ok)
+		return (0);
+	for (i = 0; i < a->dns.nservers; i++) {
+		if (!mtastsd_same(a->dns.servers[i], b->dns.servers[i]))
+			return (0);
+	}
+	return (1);
 }
 
 /* SSL context for cfg's trust store. */
@@ -109,22 +159,38 @@ mtastsd_ssl(const struct config *cfg)
 	return (ctx);
 }
 
-/* Open the cache, or run from memory if the file cannot be used. */
+/*
+ * Open the cache.  A file we may read but not write still gives us the
+ * policies it holds (failing open would drop them); a file we cannot use
+ * at all leaves us running from memory.  Both are said loudly.
+ */
 static struct cache *
 mtastsd_cache(const struct config *cfg)
 {
 	struct cache	*c;
-	char		*err = NULL;
+	char		*err = NULL, *rerr = NULL;
 
 	if ((c = cache_open(cfg->cache_file, 0, &err)) != NULL) {
 		log_info("event=cache-open file=%s entries=%zu",
 		    cfg->cache_file, cache_count(c));
 		return (c);
 	}
+	if ((c = cache_open(cfg->cache_file, 1, &rerr)) != NULL) {
+		log_warnx("event=cache-read-only file=%s error=\"%s\" "
+		    "entries=%zu next=\"answering from the cached policies; "
+		    "new ones are kept in memory only and lost at restart: "
+		    "fix the file's permissions\"", cfg->cache_file,
+		    err != NULL ? err : "unknown", cache_count(c));
+		free(err);
+		free(rerr);
+		return (c);
+	}
 	log_warnx("event=cache-unusable file=%s error=\"%s\" next=\"running "
-	    "from memory only: policies will not survive a restart\"",
+	    "from memory only: policies will not survive a restart; move the "
+	    "file away to let mtastsd create a new one\"",
 	    cfg->cache_file, err != NULL ? err : "unknown");
 	free(err);
+	free(rerr);
 	return (cache_memory());
 }
 
@@ -147,9 +213,13 @@ mtastsd_term_cb(evutil_socket_t sig, short events, void *arg)
 {
 	struct mtastsd	*d = arg;
 
+	if (d->ev_drain != NULL)
+		return;		/* already shutting down */
 	log_info("event=shutdown signal=%d pending=%zu", (int)sig,
 	    server_pending(d->server));
 	server_close_listeners(d->server);
+	metrics_http_free(d->metrics);
+	d->metrics = NULL;
 	resolver_shutdown(d->resolver);
 	d->drain_until = util_mono_ms() + SHUTDOWN_GRACE_MS;
 	d->ev_drain = evtimer_new(d->base, mtastsd_drain_cb, d);
@@ -165,26 +235,47 @@ mtastsd_hup_cb(evutil_socket_t sig, short events, void *arg)
 	struct dns_client	*dns;
 	SSL_CTX			*ssl;
 
-	log_info("event=reload file=%s", d->cfgpath);
+	log_info("event=reload file=%s", d->cfg_explicit ||
+	    access(d->cfgpath, F_OK) == 0 ? d->cfgpath : "(built-in defaults)");
 	if ((cfg = mtastsd_load(d->cfgpath, d->cfg_explicit)) == NULL) {
 		log_warnx("event=reload-failed file=%s next=\"keeping the "
 		    "running configuration\"", d->cfgpath);
 		return;
 	}
-	if ((ssl = mtastsd_ssl(cfg)) == NULL) {
+	if (d->debug)
+		cfg->log_level = LOG_LEVEL_DEBUG;
+	/* Keep the DNS client and TLS context when their settings stay. */
+	mtastsd_dns_config(cfg);
+	if (mtastsd_same(cfg->ca_file, d->cfg->ca_file) &&
+	    mtastsd_same(cfg->ca_dir, d->cfg->ca_dir))
+		ssl = d->ssl;
+	else if ((ssl = mtastsd_ssl(cfg)) == NULL) {
 		log_warnx("event=reload-failed reason=tls next=\"keeping the "
 		    "running configuration\"");
 		config_free(cfg);
 		return;
 	}
-	dns = mtastsd_dns(d->base, cfg);
+	if (mtastsd_same_dns(cfg, d->cfg))
+		dns = d->dns;
+	else
+		dns = dns_client_new(d->base, &cfg->dns);
 	log_setlevel(cfg->log_level);
 	resolver_set_config(d->resolver, cfg, dns, ssl);
 	server_set_config(d->server, cfg);
 	/*
-	 * Discoveries in flight hold the old DNS client and SSL context, so
-	 * those are kept (a small leak per reload) rather than freed under them.
+	 * Discoveries in flight may hold a replaced DNS client or SSL
+	 * context, so those are kept until exit rather than freed under
+	 * them: a cost only when the resolvers or the CA settings change.
 	 */
+	if (dns != d->dns || ssl != d->ssl) {
+		d->old_dns = xrealloc(d->old_dns, (d->nold + 1) *
+		    sizeof *d->old_dns);
+		d->old_ssl = xrealloc(d->old_ssl, (d->nold + 1) *
+		    sizeof *d->old_ssl);
+		d->old_dns[d->nold] = dns != d->dns ? d->dns : NULL;
+		d->old_ssl[d->nold] = ssl != d->ssl ? d->ssl : NULL;
+		d->nold++;
+	}
 	config_free(d->cfg);
 	d->cfg = cfg;
 	d->dns = dns;
@@ -198,6 +289,7 @@ static struct control *
 mtastsd_control(struct mtastsd *d)
 {
 	struct control	*ctl;
+	struct passwd	*pw;
 	char		*dir, *slash, *err = NULL;
 
 	if (d->cfg->control == NULL)
@@ -216,6 +308,10 @@ mtastsd_control(struct mtastsd *d)
 		free(err);
 		return (NULL);
 	}
+	/* The daemon's own user may use it after the privilege drop. */
+	if (d->cfg->user != NULL && (pw = getpwnam(d->cfg->user)) != NULL &&
+	    chown(d->cfg->control, pw->pw_uid, pw->pw_gid) == -1)
+		log_warn("event=chown path=%s", d->cfg->control);
 	log_info("event=control-listening path=%s", d->cfg->control);
 	return (ctl);
 }
@@ -245,6 +341,39 @@ mtastsd_notify(const char *msg)
 	close(fd);
 }
 
+/*
+ * Before opening anything: who may we run as?  With "user", started as
+ * root, we drop to it after setup (mtastsd_drop); "user root" keeps root
+ * on purpose.  Without "user", root is refused when a configuration file
+ * is in use (a forgotten "user" line); with the built-in defaults (no
+ * file, a first try) root is allowed with a warning.
+ */
+static void
+mtastsd_root_check(const struct config *cfg)
+{
+	struct passwd	*pw = NULL;
+
+	if (cfg->user != NULL && (pw = getpwnam(cfg->user)) == NULL)
+		fatalx("user %s: no such user", cfg->user);
+	if (cfg->group != NULL && getgrnam(cfg->group) == NULL)
+		fatalx("group %s: no such group", cfg->group);
+	if (geteuid() != 0) {
+		if (pw != NULL && pw->pw_uid != geteuid())
+			fatalx("user %s: mtastsd must be started as root to "
+			    "become another user", cfg->user);
+		return;
+	}
+	if (cfg->user != NULL)
+		return;
+	if (cfg->path != NULL)
+		fatalx("refusing to run as root: set \"user\" in %s (e.g. "
+		    "\"user mtastsd\"), or \"user root\" to run as root on "
+		    "purpose", cfg->path);
+	log_warnx("event=running-as-root note=\"built-in defaults, no "
+	    "configuration file: fine for a try; set user in %s for real "
+	    "use\"", DEFAULT_CONFIG);
+}
+
 /* Drop to the configured user and group after opening everything. */
 static void
 mtastsd_drop(const struct config *cfg)
@@ -253,14 +382,14 @@ mtastsd_drop(const struct config *cfg)
 	struct group	*gr;
 	gid_t		 gid;
 
-	if (cfg->user == NULL) {
-		if (geteuid() == 0)
-			log_warnx("event=running-as-root note=\"set user in "
-			    "the configuration to drop privileges\"");
+	if (cfg->user == NULL || (pw = getpwnam(cfg->user)) == NULL)
+		return;
+	if (pw->pw_uid == geteuid()) {
+		if (pw->pw_uid == 0)
+			log_info("event=running-as-root reason=\"user %s in "
+			    "the configuration\"", cfg->user);
 		return;
 	}
-	if ((pw = getpwnam(cfg->user)) == NULL)
-		fatalx("unknown user %s", cfg->user);
 	gid = pw->pw_gid;
 	if (cfg->group != NULL) {
 		if ((gr = getgrnam(cfg->group)) == NULL)
@@ -270,22 +399,122 @@ mtastsd_drop(const struct config *cfg)
 	if (setgroups(1, &gid) == -1 || setresgid(gid, gid, gid) == -1 ||
 	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
 		fatal("cannot drop privileges to %s", cfg->user);
+	if (setuid(0) != -1 || geteuid() != pw->pw_uid || getegid() != gid)
+		fatalx("privileges not dropped: root could be regained");
 	log_info("event=privileges-dropped user=%s uid=%d gid=%d", cfg->user,
 	    (int)pw->pw_uid, (int)gid);
 }
 
-/* Write the pid file, if configured. */
+/* A decimal number from 0 to max, or -1. */
+static long long
+mtastsd_number(const char *s, long long max)
+{
+	char		*end;
+	long long	 v;
+
+	if (*s < '0' || *s > '9')
+		return (-1);
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > max)
+		return (-1);
+	return (v);
+}
+
+/*
+ * Take the sockets systemd passes (LISTEN_PID, LISTEN_FDS and
+ * LISTEN_FDNAMES, see sd_listen_fds(3)): a socket named "exim" speaks the
+ * Exim protocol, "metrics" serves the metrics (left in *metrics_fd), any
+ * other name socketmap.  Returns how many protocol listeners were taken.
+ */
+static int
+mtastsd_activation(struct mtastsd *d, int *metrics_fd)
+{
+	const char	*pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	const char	*names = getenv("LISTEN_FDNAMES");
+	char		*list, *cur, *name;
+	long long	 n, i;
+	int		 fd, taken = 0;
+
+	*metrics_fd = -1;
+	if (pid == NULL || fds == NULL ||
+	    mtastsd_number(pid, INT_MAX) != (long long)getpid())
+		return (0);
+	if ((n = mtastsd_number(fds, LISTEN_FDS_MAX)) == -1)
+		fatalx("LISTEN_FDS=%s: not a number from 0 to %d", fds,
+		    LISTEN_FDS_MAX);
+	cur = list = xstrdup(names != NULL ? names : "");
+	for (i = 0; i < n; i++) {
+		fd = LISTEN_FDS_START + (int)i;
+		if ((name = strsep(&cur, ":")) == NULL || *name == '\0')
+			name = "socketmap";
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+		if (strcmp(name, "metrics") == 0) {
+			if (*metrics_fd != -1)
+				fatalx("socket activation: two sockets named "
+				    "metrics");
+			*metrics_fd = fd;
+			continue;
+		}
+		if (server_listen_fd(d->server, fd, strcmp(name, "exim") == 0 ?
+		    LISTEN_EXIM : LISTEN_SOCKETMAP) != 0)
+			fatalx("socket activation: fd %d (%s) unusable", fd,
+			    name);
+		log_info("event=socket-activation fd=%d name=%s", fd, name);
+		taken++;
+	}
+	free(list);
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return (taken);
+}
+
+/* Free what main and reloads made, once nothing uses it any more. */
 static void
-mtastsd_pidfile(const struct config *cfg)
+mtastsd_free(struct mtastsd *d)
+{
+	size_t	i;
+
+	for (i = 0; i < d->nold; i++) {
+		dns_client_free(d->old_dns[i]);
+		SSL_CTX_free(d->old_ssl[i]);
+	}
+	free(d->old_dns);
+	free(d->old_ssl);
+	dns_client_free(d->dns);
+	SSL_CTX_free(d->ssl);
+	event_free(d->ev_term);
+	event_free(d->ev_int);
+	event_free(d->ev_hup);
+	if (d->ev_drain != NULL)
+		event_free(d->ev_drain);
+	config_free(d->cfg);
+	event_base_free(d->base);
+}
+
+/* Open the pid file, if configured, while errors can still be seen. */
+static FILE *
+mtastsd_pidfile_open(const struct config *cfg)
 {
 	FILE	*f;
 
 	if (cfg->pidfile == NULL)
-		return;
+		return (NULL);
 	if ((f = fopen(cfg->pidfile, "w")) == NULL)
-		fatal("pidfile %s", cfg->pidfile);
+		fatal("event=pidfile-failed path=%s", cfg->pidfile);
+	return (f);
+}
+
+/* Write our pid (after detaching) and close the file. */
+static void
+mtastsd_pidfile_write(FILE *f)
+{
+	if (f == NULL)
+		return;
 	fprintf(f, "%ld\n", (long)getpid());
-	fclose(f);
+	if (fclose(f) != 0)
+		log_warn("event=pidfile-write-failed");
 }
 
 int
@@ -294,11 +523,14 @@ main(int argc, char **argv)
 	struct mtastsd	 d;
 	const char	*cfgpath = DEFAULT_CONFIG;
 	int		 ch, foreground = 0, check = 0, debug = 0, explicit = 0;
+	char		*abspath = NULL;
+	FILE		*pidf;
+	int		 metrics_fd;
 	size_t		 i;
 	char		*err;
 
 	memset(&d, 0, sizeof d);
-	while ((ch = getopt(argc, argv, "c:dfnV")) != -1) {
+	while ((ch = getopt(argc, argv, "c:dfhnV")) != -1) {
 		switch (ch) {
 		case 'c':
 			cfgpath = optarg;
@@ -316,12 +548,14 @@ main(int argc, char **argv)
 		case 'V':
 			printf("mtastsd %s\n", MTASTSD_VERSION);
 			return (0);
+		case 'h':
+			usage(0);
 		default:
-			usage();
+			usage(2);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(2);
 
 	log_init("mtastsd", 0);
 	if ((d.cfg = mtastsd_load(cfgpath, explicit)) == NULL)
@@ -331,13 +565,19 @@ main(int argc, char **argv)
 		    access(cfgpath, F_OK) == 0 ? cfgpath : "built-in defaults");
 		return (0);
 	}
+	/* Reloads happen after chdir("/") when detached: keep an absolute path. */
+	if ((abspath = realpath(cfgpath, NULL)) != NULL)
+		cfgpath = abspath;
 	d.cfgpath = cfgpath;
 	d.cfg_explicit = explicit;
+	d.debug = debug;
 	if (debug)
 		d.cfg->log_level = LOG_LEVEL_DEBUG;
-	log_init("mtastsd", foreground ? 0 : d.cfg->log_syslog);
+	/* Start-up errors go to stderr until we detach; then to syslog. */
+	log_init("mtastsd", foreground ? d.cfg->log_syslog : 0);
 	log_setlevel(d.cfg->log_level);
 	signal(SIGPIPE, SIG_IGN);
+	mtastsd_root_check(d.cfg);
 
 	if ((d.base = event_base_new()) == NULL)
 		fatalx("event_base_new");
@@ -347,15 +587,37 @@ main(int argc, char **argv)
 	d.cache = mtastsd_cache(d.cfg);
 	d.resolver = resolver_new(d.base, d.cache, d.dns, d.ssl, d.cfg);
 	d.server = server_new(d.base, d.resolver, d.cfg);
-	for (i = 0; i < d.cfg->nlisten; i++) {
+	if (mtastsd_activation(&d, &metrics_fd) > 0)
+		log_info("event=socket-activation note=\"listen and exim-listen "
+		    "of the configuration are not used\"");
+	else {
+		for (i = 0; i < d.cfg->nlisten; i++) {
+			err = NULL;
+			if (server_listen(d.server, &d.cfg->listen[i],
+			    &err) != 0)
+				fatalx("cannot listen: %s", err);
+		}
+	}
+	if (metrics_fd != -1 || d.cfg->metrics != NULL) {
 		err = NULL;
-		if (server_listen(d.server, &d.cfg->listen[i], &err) != 0)
-			fatalx("cannot listen: %s", err);
+		if ((d.metrics = metrics_http_new(d.base, d.resolver,
+		    d.cfg->metrics, metrics_fd, &err)) == NULL)
+			fatalx("cannot serve metrics: %s", err);
+		log_info("event=metrics-listening addr=%s path=%s",
+		    metrics_fd != -1 ? "socket-activation" : d.cfg->metrics,
+		    METRICS_PATH);
 	}
 	d.control = mtastsd_control(&d);
-	if (!foreground && daemon(0, 0) == -1)
-		fatal("daemon");
-	mtastsd_pidfile(d.cfg);
+	pidf = mtastsd_pidfile_open(d.cfg);
+	if (!foreground) {
+		if (daemon(0, 0) == -1)
+			fatal("daemon");
+		/* Detached, standard error goes nowhere: log to syslog. */
+		log_init("mtastsd", 1);
+		if (event_reinit(d.base) == -1)
+			fatalx("event_reinit after fork");
+	}
+	mtastsd_pidfile_write(pidf);
 	mtastsd_drop(d.cfg);
 
 	d.ev_term = evsignal_new(d.base, SIGTERM, mtastsd_term_cb, &d);
@@ -374,11 +636,14 @@ main(int argc, char **argv)
 	mtastsd_notify("STOPPING=1");
 	resolver_sync(d.resolver);
 	control_free(d.control);
+	metrics_http_free(d.metrics);
 	server_free(d.server);
 	resolver_free(d.resolver);
 	cache_close(d.cache);
 	if (d.cfg->pidfile != NULL)
 		unlink(d.cfg->pidfile);
+	mtastsd_free(&d);
+	free(abspath);
 	log_info("event=stopped");
 	return (0);
 }

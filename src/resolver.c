@@ -53,6 +53,7 @@ struct job {
 	struct wait_list	 waiters;
 	TAILQ_ENTRY(job)	 qentry;
 	int			 queued;
+	uint64_t		 nqueries;	/* queries parked on it */
 };
 TAILQ_HEAD(job_list, job);
 
@@ -318,6 +319,13 @@ resolver_apply(struct resolver *r, struct job *j, struct discover_result *res)
 	time_t			 now = util_now();
 	long			 ttl;
 
+	/* Queries that waited for this job count as use of the entry. */
+	if (j->nqueries > 0) {
+		e->queries += j->nqueries;
+		e->last_query_at = now;
+		j->nqueries = 0;
+	}
+
 	switch (res->status) {
 	case DISCOVER_POLICY:
 		METRIC_INC(M_DISC_POLICY);
@@ -370,8 +378,13 @@ resolver_apply(struct resolver *r, struct job *j, struct discover_result *res)
 		resolver_failed(r, e, res, now);
 		break;
 	}
-	if (res->fetched)
+	if (res->fetched) {
 		METRIC_INC(M_FETCHES);
+		/* A fetch that could not start has no fetch status. */
+		metrics_fetch_done(res->status == DISCOVER_FETCH_FAILED &&
+		    res->fetch_status == FETCH_OK ? -1 : (int)res->fetch_status,
+		    res->elapsed_ms);
+	}
 	cache_dirty(r->cache, e);
 }
 
@@ -459,6 +472,7 @@ resolver_query(struct resolver *r, const char *domain,
 	tv.tv_usec = 0;
 	evtimer_add(w->deadline, &tv);
 	TAILQ_INSERT_TAIL(&j->waiters, w, entry);
+	j->nqueries++;
 	r->parked++;
 	*wp = w;
 	return (1);
@@ -596,13 +610,13 @@ resolver_shutdown(struct resolver *r)
 	resolver_sync(r);
 }
 
-void
+int
 resolver_sync(struct resolver *r)
 {
 	time_t	now = util_now();
 
 	if (cache_flush(r->cache) == 0)
-		return;
+		return (0);
 	METRIC_INC(M_SQLITE_ERRORS);
 	if (now - r->last_flush_warn >= 60) {
 		r->last_flush_warn = now;
@@ -610,6 +624,7 @@ resolver_sync(struct resolver *r)
 		    "from memory; changes kept and written again every %dms\"",
 		    cache_path(r->cache), RESOLVER_SWEEP_MS);
 	}
+	return (-1);
 }
 
 struct sweep {
@@ -638,6 +653,76 @@ resolver_sweep_entry_cb(struct cache_entry *e, void *arg)
 	    s->nold < s->maxold)
 		s->old[s->nold++] = xstrdup(e->domain);
 	return (0);
+}
+
+/* One entry as the cap sees it: when it was last queried. */
+struct lru_item {
+	time_t			 last_query_at;
+	struct cache_entry	*e;
+};
+
+struct lru {
+	struct lru_item	*v;
+	size_t		 n;
+	size_t		 max;
+};
+
+static int
+resolver_lru_collect_cb(struct cache_entry *e, void *arg)
+{
+	struct lru	*l = arg;
+
+	if (l->n < l->max) {
+		l->v[l->n].last_query_at = e->last_query_at;
+		l->v[l->n].e = e;
+		l->n++;
+	}
+	return (0);
+}
+
+/* Least recently queried first; ties by name, so the order is stable. */
+static int
+resolver_lru_cmp(const void *a, const void *b)
+{
+	const struct lru_item	*x = a, *y = b;
+
+	if (x->last_query_at != y->last_query_at)
+		return (x->last_query_at < y->last_query_at ? -1 : 1);
+	return (strcmp(x->e->domain, y->e->domain));
+}
+
+/*
+ * Hold the cache to cache-max-entries: evict the least recently queried
+ * entries beyond it, never one whose discovery is running (its job will
+ * write to it).  Sorting every entry costs O(n log n), paid only by a
+ * sweep that finds the cache over its cap.
+ */
+static void
+resolver_evict_over_cap(struct resolver *r)
+{
+	struct lru	 l;
+	size_t		 count = cache_count(r->cache), over, i, evicted = 0;
+
+	if (count <= r->cfg->cache_max_entries)
+		return;
+	over = count - r->cfg->cache_max_entries;
+	l.n = 0;
+	l.max = count;
+	l.v = xcalloc(count, sizeof *l.v);
+	cache_foreach(r->cache, resolver_lru_collect_cb, &l);
+	qsort(l.v, l.n, sizeof *l.v, resolver_lru_cmp);
+	for (i = 0; i < l.n && evicted < over; i++) {
+		if (htab_get(r->jobs, l.v[i].e->domain) != NULL)
+			continue;
+		log_debug("domain=%s event=evicted reason=\"cache-max-entries "
+		    "reached, least recently queried\"", l.v[i].e->domain);
+		cache_remove(r->cache, l.v[i].e->domain);
+		evicted++;
+	}
+	free(l.v);
+	log_info("event=cache-full entries=%zu cache-max-entries=%zu "
+	    "evicted=%zu next=\"dropped the least recently queried\"", count,
+	    r->cfg->cache_max_entries, evicted);
 }
 
 static void
@@ -673,6 +758,7 @@ resolver_sweep_cb(evutil_socket_t fd, short events, void *arg)
 	}
 	free(s.due);
 	free(s.old);
+	resolver_evict_over_cap(r);
 	resolver_sync(r);
 }
 

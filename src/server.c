@@ -582,8 +582,7 @@ server_unix_socket(const struct listen_addr *la, char **err)
 		xasprintf(err, "unix:%s: socket: %s", la->path, strerror(errno));
 		return (-1);
 	}
-	if (unlink(la->path) == -1 && errno != ENOENT) {
-		xasprintf(err, "unix:%s: unlink: %s", la->path, strerror(errno));
+	if (util_unix_free(la->path, err) != 0) {
 		close(fd);
 		return (-1);
 	}

@@ -3,12 +3,18 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/rand.h>
 
@@ -145,6 +151,48 @@ util_timefmt(time_t t, char *buf, size_t len)
 	gmtime_r(&t, &tm);
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	return (buf);
+}
+
+int
+util_unix_free(const char *path, char **err)
+{
+	struct sockaddr_un	sun;
+	struct stat		st;
+	int			fd, live;
+
+	if (lstat(path, &st) == -1) {
+		if (errno == ENOENT)
+			return (0);
+		xasprintf(err, "%s: %s", path, strerror(errno));
+		return (-1);
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		xasprintf(err, "%s exists and is not a socket: not removing it",
+		    path);
+		return (-1);
+	}
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sun.sun_path) {
+		xasprintf(err, "%s: path too long", path);
+		return (-1);
+	}
+	memcpy(sun.sun_path, path, strlen(path));
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		xasprintf(err, "%s: socket: %s", path, strerror(errno));
+		return (-1);
+	}
+	live = connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0;
+	close(fd);
+	if (live) {
+		xasprintf(err, "%s: another process is listening on it", path);
+		return (-1);
+	}
+	if (unlink(path) == -1 && errno != ENOENT) {
+		xasprintf(err, "%s: unlink: %s", path, strerror(errno));
+		return (-1);
+	}
+	return (0);
 }
 
 /* The hash table: chained buckets, FNV-1a, doubling at load factor 1. */

@@ -220,6 +220,15 @@ class Server:
                 s.sendall(b"%x\r\n" % len(part) + part + b"\r\n")
             s.sendall(b"0\r\n\r\n")
             s.unwrap()
+        elif mode == "cl_two":
+            # Two Content-Length fields that disagree (RFC 9112 6.3).
+            s.sendall((hdr + "Content-Length: 3\r\nContent-Length: %d\r\n\r\n"
+                       % len(body)).encode() + body)
+            s.unwrap()
+        elif mode == "cl_same":
+            s.sendall((hdr + "Content-Length: %d\r\nContent-Length: %d\r\n\r\n"
+                       % (len(body), len(body))).encode() + body)
+            s.unwrap()
         elif mode == "cl_big":
             s.sendall((hdr + "Content-Length: 70000\r\n\r\n").encode())
             s.sendall(b"a" * 70000)

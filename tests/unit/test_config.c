@@ -7,6 +7,7 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,8 @@
 #include "util.h"
 
 #define NAME	"t.conf"
+#define NOUSER	"no-such-user-mtastsd-test"
+#define NOGROUP	"no-such-group-mtastsd-test"
 
 /* Parse text as the file "t.conf". */
 static struct config *
@@ -315,6 +318,27 @@ test_bad_values(void)
 		{ "metrics-listen [::1:9461", NAME ":1: metrics-listen \"[::1:9461\": missing ] after an IPv6 address" },
 		{ "metrics-listen [::1]9461", NAME ":1: metrics-listen \"[::1]9461\": missing :PORT" },
 		{ "metrics-listen [127.0.0.1]:9461", NAME ":1: metrics-listen \"[127.0.0.1]:9461\": not an IPv6 address" },
+		/* Trial: a leading zero, a unix: address, another prefix. */
+		{ "metrics-listen 127.0.0.1:028461", NAME ":1: metrics-listen \"127.0.0.1:028461\": port must be a decimal number without leading zeros" },
+		{ "metrics-listen inet:127.0.0.1:09461", NAME ":1: metrics-listen \"inet:127.0.0.1:09461\": port must be a decimal number without leading zeros" },
+		{ "metrics-listen inet:127.0.0.1:0", NAME ":1: metrics-listen \"inet:127.0.0.1:0\": port must be 1 to 65535" },
+		{ "metrics-listen 127.0.0.1:00", NAME ":1: metrics-listen \"127.0.0.1:00\": port must be a decimal number without leading zeros" },
+		{ "metrics-listen 127.0.0.1:0000065535", NAME ":1: metrics-listen \"127.0.0.1:0000065535\": port must be a decimal number without leading zeros" },
+		{ "metrics-listen unix:/run/metrics", NAME ":1: metrics-listen \"unix:/run/metrics\": a TCP address only: IPv4:PORT or [IPv6]:PORT" },
+		{ "metrics-listen tcp:127.0.0.1:9461", NAME ":1: metrics-listen \"tcp:127.0.0.1:9461\": not IPv4:PORT or [IPv6]:PORT" },
+		{ "metrics-listen inet:inet:127.0.0.1:9461", NAME ":1: metrics-listen \"inet:inet:127.0.0.1:9461\": not IPv4:PORT or [IPv6]:PORT" },
+		/* Names -n can check: users and groups of this system. */
+		{ "user " NOUSER, NAME ":1: user \"" NOUSER "\": no such user on this system" },
+		{ "group " NOGROUP, NAME ":1: group \"" NOGROUP "\": no such group on this system" },
+		{ "log-level info\nuser root\ngroup " NOUSER, NAME ":3: group \"" NOUSER "\": no such group on this system" },
+		{ "listen unix:/run/s owner=" NOUSER, NAME ":1: listen \"unix:/run/s\": owner=" NOUSER ": no such user on this system" },
+		{ "exim-listen unix:/run/e mode=0660 owner=root group=" NOGROUP, NAME ":1: exim-listen \"unix:/run/e\": group=" NOGROUP ": no such group on this system" },
+		/* Nothing to serve. */
+		{ "listen none", NAME ":1: listen none and no exim-listen: nothing to serve" },
+		{ "# Exim only?\nlisten none\nexim-listen none", NAME ":2: listen none and no exim-listen: nothing to serve" },
+		/* A byte-order mark is skipped at the start of the file only. */
+		{ "\xef\xbb\xbflog-level loud", NAME ":1: log-level \"loud\": not one of err, warn, info, debug" },
+		{ "log-level info\n\xef\xbb\xbf" "dns-tries 3", NAME ":2: unknown option \"\xef\xbb\xbf" "dns-tries\"" },
 		/* Structure. */
 		{ "bogus 1", NAME ":1: unknown option \"bogus\"" },
 		{ "Log-Level info", NAME ":1: unknown option \"Log-Level\"" },
@@ -396,10 +420,148 @@ test_line_length(void)
 	text[CONFIG_LINE_MAX] = 'x';
 	strcpy(text + CONFIG_LINE_MAX + 1, "\nlog-level info\n");
 	e = parse_error(text);
-	is_str(e, NAME ":1: line longer than 4096 bytes",
+	is_str(e, NAME ":1: line longer than 4096 bytes, not read further",
 	    "a line of CONFIG_LINE_MAX + 1 bytes is an error");
 	free(e);
 	free(text);
+}
+
+/* An endless stream of one byte, counting what the parser reads. */
+struct endless {
+	char	c;
+	size_t	read;
+};
+
+static ssize_t
+endless_read(void *cookie, char *buf, size_t len)
+{
+	struct endless	*e = cookie;
+
+	if (e->read >= 8 * CONFIG_FILE_MAX)
+		return (0);	/* a parser that reads all this is broken */
+	memset(buf, e->c, len);
+	e->read += len;
+	return ((ssize_t)len);
+}
+
+/* Parse an endless stream of c; return the bytes it read. */
+static size_t
+parse_endless(char c, char **err)
+{
+	cookie_io_functions_t	 io = { .read = endless_read };
+	struct endless		 e = { c, 0 };
+	struct config		*cfg;
+	char			**errs;
+	size_t			 n;
+	FILE			*fp;
+
+	if ((fp = fopencookie(&e, "r", io)) == NULL)
+		abort();
+	cfg = config_load_fp(fp, NAME, &errs, &n);
+	fclose(fp);
+	config_free(cfg);
+	*err = xstrdup(cfg == NULL && n == 1 ? errs[0] : "(not one error)");
+	config_errors_free(errs, n);
+	return (e.read);
+}
+
+static void
+test_alarm(int sig)
+{
+	(void)sig;
+	printf("not ok - config_load(\"/dev/zero\") did not return\n");
+	_exit(1);
+}
+
+/* Trial: a whole file and a line are bounded; -c /dev/zero returns. */
+static void
+test_file_limits(void)
+{
+	struct config	*cfg;
+	char		*text, *e, **errs;
+	size_t		 n, got;
+
+	text = xmalloc(CONFIG_FILE_MAX + 2);
+	memset(text, '\n', CONFIG_FILE_MAX);
+	memcpy(text, "log-level debug\n", 16);
+	text[CONFIG_FILE_MAX] = '\0';
+	cfg = parse(text, &errs, &n);
+	ok(cfg != NULL && cfg->log_level == LOG_LEVEL_DEBUG,
+	    "a file of CONFIG_FILE_MAX bytes is read");
+	config_free(cfg);
+	config_errors_free(errs, n);
+	text[CONFIG_FILE_MAX] = '#';
+	text[CONFIG_FILE_MAX + 1] = '\0';
+	e = parse_error(text);
+	is_str(e, NAME ": larger than 1048576 bytes",
+	    "a file of CONFIG_FILE_MAX + 1 bytes is refused");
+	free(e);
+	free(text);
+
+	got = parse_endless('\n', &e);
+	is_str(e, NAME ": larger than 1048576 bytes", "endless blank lines");
+	ok(got <= CONFIG_FILE_MAX + 65536, "endless blank lines: reading "
+	    "stops after CONFIG_FILE_MAX (read %zu)", got);
+	free(e);
+	got = parse_endless('a', &e);
+	is_str(e, NAME ":1: line longer than 4096 bytes, not read further",
+	    "an endless line");
+	ok(got <= CONFIG_LINE_MAX + 65536, "an endless line: reading stops "
+	    "after CONFIG_LINE_MAX (read %zu)", got);
+	free(e);
+
+	signal(SIGALRM, test_alarm);
+	alarm(20);
+	cfg = config_load("/dev/zero", &errs, &n);
+	alarm(0);
+	ok(cfg == NULL && n == 1 && strcmp(errs[0], "/dev/zero:1: line longer "
+	    "than 4096 bytes, not read further") == 0,
+	    "mtastsd -n -c /dev/zero: one error, at once");
+	config_errors_free(errs, n);
+}
+
+/* Trial: forms a new user wrote, accepted now. */
+static void
+test_trial_forms(void)
+{
+	struct config	*cfg;
+	char		**errs;
+	size_t		 n;
+
+	cfg = parse("\xef\xbb\xbflog-level debug\n", &errs, &n);
+	ok(cfg != NULL && cfg->log_level == LOG_LEVEL_DEBUG,
+	    "a UTF-8 byte-order mark at the start of the file is skipped");
+	config_free(cfg);
+	config_errors_free(errs, n);
+	cfg = parse("\xef\xbb\xbf\n# comment\n", &errs, &n);
+	ok(cfg != NULL, "a byte-order mark alone on the first line");
+	config_free(cfg);
+	config_errors_free(errs, n);
+
+	cfg = parse("metrics-listen inet:127.0.0.1:9461\n", &errs, &n);
+	ok(cfg != NULL && strcmp(cfg->metrics, "127.0.0.1:9461") == 0,
+	    "metrics-listen inet:HOST:PORT is HOST:PORT");
+	config_free(cfg);
+	config_errors_free(errs, n);
+	cfg = parse("metrics-listen inet:[::1]:9461\n", &errs, &n);
+	ok(cfg != NULL && strcmp(cfg->metrics, "[::1]:9461") == 0,
+	    "metrics-listen inet:[IPv6]:PORT");
+	config_free(cfg);
+	config_errors_free(errs, n);
+
+	cfg = parse("user root\ngroup root\nlisten unix:/run/s owner=root "
+	    "group=root\n", &errs, &n);
+	ok(cfg != NULL, "user, group, owner= and group= known here");
+	config_free(cfg);
+	config_errors_free(errs, n);
+	config_check_names(0);
+	cfg = parse("user " NOUSER "\nlisten unix:/run/s owner=" NOUSER "\n",
+	    &errs, &n);
+	config_check_names(1);
+	ok(cfg != NULL && strcmp(cfg->user, NOUSER) == 0,
+	    "config_check_names(0): names are not looked up");
+	config_free(cfg);
+	config_errors_free(errs, n);
 }
 
 /* Quoted paths, last line without newline, CRLF, an empty file. */
@@ -411,12 +573,12 @@ test_file_forms(void)
 	size_t		 n;
 
 	cfg = parse("pidfile \"/var/run/my dir/#1.pid\" # quoted\r\n"
-	    "user postfix\r\ngroup mail", &errs, &n);
+	    "user nobody\r\ngroup root", &errs, &n);
 	ok(cfg != NULL, "quoted path, CRLF, no final newline: parsed");
 	if (cfg != NULL) {
 		is_str(cfg->pidfile, "/var/run/my dir/#1.pid", "quoted path keeps blanks and #");
-		is_str(cfg->user, "postfix", "user");
-		is_str(cfg->group, "mail", "group on a last line without newline");
+		is_str(cfg->user, "nobody", "user");
+		is_str(cfg->group, "root", "group on a last line without newline");
 		is_str(cfg->path, NAME, "path records the file name");
 	}
 	config_free(cfg);
@@ -467,6 +629,9 @@ test_parse_listen(void)
 		{ "inet:127.0.0.1", "missing :PORT" },
 		{ "inet:127.0.0.1:", "port must be 1 to 65535" },
 		{ "inet:127.0.0.1:123456", "port must be 1 to 65535" },
+		{ "inet:127.0.0.1:08461", "port must be a decimal number without leading zeros" },
+		{ "inet:127.0.0.1:8461x", "port must be 1 to 65535" },
+		{ "inet:tcp:127.0.0.1:25", "not IPv4:PORT or [IPv6]:PORT" },
 		{ "tcp:127.0.0.1:25", "not inet:HOST:PORT or unix:PATH" },
 		{ "127.0.0.1:25", "not inet:HOST:PORT or unix:PATH" },
 		{ "", "empty address" },
@@ -555,7 +720,7 @@ test_listen_file(void)
 	size_t		 i, n;
 
 	cfg = parse("listen inet:127.0.0.1:9000\n"
-	    "listen unix:/run/mtastsd/sm mode=0660 owner=postfix\n"
+	    "listen unix:/run/mtastsd/sm mode=0660 owner=root\n"
 	    "exim-listen inet:[::1]:9001\n", &errs, &n);
 	ok(cfg != NULL && cfg->nlisten == 3, "first listen line replaces the default");
 	if (cfg != NULL && cfg->nlisten == 3) {
@@ -564,7 +729,7 @@ test_listen_file(void)
 		    strcmp(cfg->listen[0].host, "127.0.0.1") == 0,
 		    "listen 1: inet 127.0.0.1:9000");
 		ok(cfg->listen[1].is_unix && cfg->listen[1].mode == 0660 &&
-		    strcmp(cfg->listen[1].owner, "postfix") == 0 &&
+		    strcmp(cfg->listen[1].owner, "root") == 0 &&
 		    cfg->listen[1].group == NULL,
 		    "listen 2: unix with mode and owner");
 		ok(cfg->listen[2].proto == LISTEN_EXIM &&
@@ -612,6 +777,8 @@ test_resolvers(void)
 		{ "dns.example@53", "not an IP address before @" },
 		{ "[::1]", "missing :PORT" },
 		{ "127.0.0.1:99999", "port must be 1 to 65535" },
+		{ "127.0.0.1@053", "port must be a decimal number without leading zeros" },
+		{ "[::1]:05353", "port must be a decimal number without leading zeros" },
 		{ "fe80::1%eth0", "an IPv6 address needs brackets: [ADDR]:PORT" },
 	};
 	struct config	*cfg;
@@ -751,7 +918,7 @@ test_print(void)
 	free(out1);
 	config_free(cfg);
 
-	cfg = parse("listen inet:[::1]:9000\nlisten \"unix:/run/a b\" mode=0600 group=mail\n"
+	cfg = parse("listen inet:[::1]:9000\nlisten \"unix:/run/a b\" mode=0600 group=root\n"
 	    "exim-listen inet:127.0.0.1:9001\nresolver [::1]:5353\nresolver 192.0.2.1\n"
 	    "zone p servername=no\nzone q tlsrpt=yes testing=enforce\nzone * tlsrpt=yes\n"
 	    "metrics-listen [::1]:9461\nca-dir \"/etc/my certs\"\nlog syslog\n"
@@ -823,7 +990,10 @@ test_man_example(const char *page)
 			continue;
 		*o++ = *p;
 	}
+	/* The example names users (mtastsd, postfix) of a configured host. */
+	config_check_names(0);
 	cfg = parse(text, &errs, &n);
+	config_check_names(1);
 	ok(cfg != NULL, "the man page example parses%s%s", n ? ": " : "",
 	    n ? errs[0] : "");
 	if (cfg != NULL) {
@@ -923,6 +1093,8 @@ main(void)
 	test_bad_values();
 	test_many_errors();
 	test_line_length();
+	test_file_limits();
+	test_trial_forms();
 	test_file_forms();
 	test_parse_listen();
 	test_listen_file();
