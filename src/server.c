@@ -290,7 +290,7 @@ client_process_socketmap(struct client *c)
 {
 	struct evbuffer	*in = bufferevent_get_input(c->bev);
 	const char	*data, *sp;
-	size_t		 len, n, dlen, used, maplen;
+	size_t		 len, n, dlen, used, maplen, keep;
 	int		 r;
 
 	while (c->wait == NULL && !c->closing &&
@@ -316,10 +316,9 @@ client_process_socketmap(struct client *c)
 			return;
 		}
 		maplen = (size_t)(sp - data);
-		if (maplen > MAP_NAME_MAX)
-			maplen = MAP_NAME_MAX;
-		memcpy(c->map, data, maplen);
-		c->map[maplen] = '\0';
+		keep = maplen > MAP_NAME_MAX ? MAP_NAME_MAX : maplen;
+		memcpy(c->map, data, keep);
+		c->map[keep] = '\0';
 		/* The payload stays valid until we drain it. */
 		r = client_lookup(c, sp + 1, dlen - maplen - 1);
 		evbuffer_drain(in, used);
