@@ -41,6 +41,7 @@
 
 #define LISTEN_BACKLOG		512
 #define MAP_NAME_MAX		255	/* bytes of a socketmap map name kept */
+#define CLIENT_REPLY_INLINE	1024	/* netstrings up to this are framed on the stack */
 
 struct listener {
 	struct server		*s;
@@ -130,12 +131,34 @@ client_close(struct client *c)
 		client_free(c);
 }
 
-/* Queue one socketmap reply as a netstring. */
+/*
+ * Send one socketmap reply as a netstring.  A usual reply is framed on
+ * the stack and, when nothing is queued before it, written to the socket
+ * at once: going through the bufferevent costs two epoll_ctl calls and a
+ * loop turn per answer, about a third of a cached answer (bench/README.md).
+ * Whatever the socket does not take is queued, in order, as before.
+ */
 static void
 client_send_netstring(struct client *c, const char *data, size_t len)
 {
 	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	char		 buf[CLIENT_REPLY_INLINE];
+	size_t		 need, done = 0;
+	ssize_t		 n;
 
+	need = netstring_encode(buf, sizeof buf, data, len);
+	if (need < sizeof buf) {
+		if (evbuffer_get_length(out) == 0) {
+			n = send(bufferevent_getfd(c->bev), buf, need,
+			    MSG_DONTWAIT | MSG_NOSIGNAL);
+			if (n > 0)
+				done = (size_t)n;
+		}
+		/* A failed send leaves it to the bufferevent to report. */
+		if (done < need)
+			evbuffer_add(out, buf + done, need - done);
+		return;
+	}
 	evbuffer_add_printf(out, "%zu:", len);
 	evbuffer_add(out, data, len);
 	evbuffer_add(out, ",", 1);
@@ -267,7 +290,7 @@ client_process_socketmap(struct client *c)
 {
 	struct evbuffer	*in = bufferevent_get_input(c->bev);
 	const char	*data, *sp;
-	size_t		 len, n, dlen, used, maplen;
+	size_t		 len, n, dlen, used, maplen, keep;
 	int		 r;
 
 	while (c->wait == NULL && !c->closing &&
@@ -293,8 +316,9 @@ client_process_socketmap(struct client *c)
 			return;
 		}
 		maplen = (size_t)(sp - data);
-		snprintf(c->map, sizeof c->map, "%.*s",
-		    (int)(maplen > MAP_NAME_MAX ? MAP_NAME_MAX : maplen), data);
+		keep = maplen > MAP_NAME_MAX ? MAP_NAME_MAX : maplen;
+		memcpy(c->map, data, keep);
+		c->map[keep] = '\0';
 		/* The payload stays valid until we drain it. */
 		r = client_lookup(c, sp + 1, dlen - maplen - 1);
 		evbuffer_drain(in, used);
