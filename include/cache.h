@@ -17,6 +17,8 @@
 #define CACHE_SCHEMA_VERSION	1
 #define CACHE_ERROR_MAX		256	/* bytes of last_error kept */
 #define CACHE_BUSY_TIMEOUT_MS	50	/* never wait long for a lock */
+#define CACHE_FLUSH_STEP	2000	/* rows one cache_flush_step writes */
+#define CACHE_USE_WRITE_EVERY	60	/* s between writes of a domain's use counters */
 
 /* The outcome of the last discovery for a domain. */
 enum cache_status {
@@ -49,6 +51,8 @@ struct cache_entry {
 	/* Use. */
 	time_t			 last_query_at;
 	uint64_t		 queries;
+	time_t			 use_saved_at;	/* use last marked for writing */
+	uint64_t		 queries_saved;	/* queries when last marked */
 
 	/* Private to cache.c. */
 	int			 dirty;
@@ -93,6 +97,12 @@ void		 cache_foreach(struct cache *,
  * retries later).
  */
 int		 cache_flush(struct cache *);
+/*
+ * Like cache_flush, but at most CACHE_FLUSH_STEP entries, so a timer on
+ * the event loop never stalls answers for long; the rest stay dirty for
+ * the next step.
+ */
+int		 cache_flush_step(struct cache *);
 /*
  * Whether the cache has a working file (0 after a write error until a
  * flush succeeds; always 0 for cache_memory() and readonly caches, whose

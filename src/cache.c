@@ -582,11 +582,12 @@ cache_write_deletes(struct cache *c)
 	return (0);
 }
 
-int
-cache_flush(struct cache *c)
+/* Write at most max dirty entries (0: all) in one transaction. */
+static int
+cache_flush_n(struct cache *c, size_t max)
 {
-	struct cache_entry	*e, *next;
-	size_t			 n = c->ndirty;
+	struct cache_entry	*e, *next, *stop;
+	size_t			 n = c->ndirty, i;
 
 	if (!cache_writable(c))
 		return (0);
@@ -596,20 +597,23 @@ cache_flush(struct cache *c)
 		goto fail;
 	if (cache_write_deletes(c) != 0)
 		goto fail;
-	for (e = c->dirty; e != NULL; e = e->dirty_next) {
+	for (e = c->dirty, i = 0; e != NULL && (max == 0 || i < max);
+	    e = e->dirty_next, i++) {
 		if (cache_write_entry(c, e) != 0)
 			goto fail;
 	}
+	stop = e;
 	if (cache_exec(c, "COMMIT") != 0)
 		goto fail;
 
-	for (e = c->dirty; e != NULL; e = next) {
+	for (e = c->dirty; e != stop; e = next) {
 		next = e->dirty_next;
 		e->dirty = 0;
 		e->dirty_next = NULL;
+		c->ndirty--;
 	}
-	c->dirty = NULL;
-	c->ndirty = 0;
+	c->dirty = stop;
+	n -= c->ndirty;
 	cache_deletes_free(c);
 	c->pending_delete_all = 0;
 	if (!c->persistent)
@@ -629,6 +633,18 @@ fail:
 		    "dirty=%zu", c->path, c->sqlerr, n);
 	c->persistent = 0;
 	return (-1);
+}
+
+int
+cache_flush(struct cache *c)
+{
+	return (cache_flush_n(c, 0));
+}
+
+int
+cache_flush_step(struct cache *c)
+{
+	return (cache_flush_n(c, CACHE_FLUSH_STEP));
 }
 
 /* Copy a text column into a fixed buffer ("" for NULL); truncates. */

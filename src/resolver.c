@@ -76,6 +76,7 @@ struct resolver {
 static void	resolver_job_start(struct resolver *, struct job *);
 static void	resolver_discover_cb(struct discover_result *, void *);
 static void	resolver_sweep_cb(evutil_socket_t, short, void *);
+static void	resolver_flush_failed(struct resolver *);
 
 struct resolver *
 resolver_new(struct event_base *base, struct cache *cache,
@@ -440,7 +441,12 @@ resolver_query(struct resolver *r, const char *domain,
 	if (e != NULL) {
 		e->queries++;
 		e->last_query_at = now;
-		cache_dirty(r->cache, e);
+		/* Use counters reach the file once a minute, not per query. */
+		if (now - e->use_saved_at >= CACHE_USE_WRITE_EVERY) {
+			e->use_saved_at = now;
+			e->queries_saved = e->queries;
+			cache_dirty(r->cache, e);
+		}
 		/* Usable now: a fresh policy, or a known absence of one. */
 		if (cache_entry_fresh(e, now) || e->policy == NULL ||
 		    r->shutting_down) {
@@ -610,13 +616,12 @@ resolver_shutdown(struct resolver *r)
 	resolver_sync(r);
 }
 
-int
-resolver_sync(struct resolver *r)
+/* Count and (once a minute) log a failed cache write. */
+static void
+resolver_flush_failed(struct resolver *r)
 {
 	time_t	now = util_now();
 
-	if (cache_flush(r->cache) == 0)
-		return (0);
 	METRIC_INC(M_SQLITE_ERRORS);
 	if (now - r->last_flush_warn >= 60) {
 		r->last_flush_warn = now;
@@ -624,6 +629,29 @@ resolver_sync(struct resolver *r)
 		    "from memory; changes kept and written again every %dms\"",
 		    cache_path(r->cache), RESOLVER_SWEEP_MS);
 	}
+}
+
+/* Mark an entry whose use counters changed since they were last marked. */
+static int
+resolver_use_cb(struct cache_entry *e, void *arg)
+{
+	struct resolver	*r = arg;
+
+	if (e->queries != e->queries_saved) {
+		e->queries_saved = e->queries;
+		e->use_saved_at = util_now();
+		cache_dirty(r->cache, e);
+	}
+	return (0);
+}
+
+int
+resolver_sync(struct resolver *r)
+{
+	cache_foreach(r->cache, resolver_use_cb, r);
+	if (cache_flush(r->cache) == 0)
+		return (0);
+	resolver_flush_failed(r);
 	return (-1);
 }
 

@@ -1006,6 +1006,36 @@ test_flush_batch(void)
 	cache_close(c);
 }
 
+/* cache_flush_step writes at most CACHE_FLUSH_STEP rows per call. */
+static void
+test_flush_step(void)
+{
+	const char		*path = tpath("step.db");
+	struct cache		*c;
+	struct cache_entry	*e;
+	char			 name[64];
+	int			 i, n = CACHE_FLUSH_STEP * 2 + 500;
+
+	c = open_ok(path, 0);
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof name, "s%d.example", i);
+		e = cache_add(c, name);
+		fill(c, e, i);
+		cache_dirty(c, e);
+	}
+	is_int(cache_flush_step(c), 0, "step: first step");
+	is_int(sql_int(path, "SELECT count(*) FROM domains"), CACHE_FLUSH_STEP,
+	    "step: one step writes CACHE_FLUSH_STEP rows");
+	is_int((long)cache_dirty_count(c), n - CACHE_FLUSH_STEP,
+	    "step: the rest stay dirty");
+	cache_flush_step(c);
+	cache_flush_step(c);
+	is_int(sql_int(path, "SELECT count(*) FROM domains"), n,
+	    "step: three steps write them all");
+	is_int((long)cache_dirty_count(c), 0, "step: none dirty after");
+	cache_close(c);
+}
+
 static void
 test_remove_persists(void)
 {
@@ -1246,6 +1276,7 @@ main(void)
 	test_readonly_missing();
 	test_readonly_with_writer();
 	test_flush_batch();
+	test_flush_step();
 	test_remove_persists();
 	test_busy();
 	test_write_error();
