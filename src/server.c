@@ -295,6 +295,12 @@ client_process_socketmap(struct client *c)
 
 	while (c->wait == NULL && !c->closing &&
 	    (len = evbuffer_get_length(in)) > 0) {
+		/* Replies the client does not read: wait for the write side. */
+		if (evbuffer_get_length(bufferevent_get_output(c->bev)) >
+		    CLIENT_OUTPUT_MAX) {
+			bufferevent_disable(c->bev, EV_READ);
+			return;
+		}
 		n = len;
 		if (n > QUERY_MAX + NETSTRING_DIGITS_MAX + 2)
 			n = QUERY_MAX + NETSTRING_DIGITS_MAX + 2;
@@ -398,10 +404,8 @@ client_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct client	*c = arg;
 
+	/* c may be freed inside: nothing may touch it after this call. */
 	client_process(c);
-	if (!c->closing && evbuffer_get_length(bufferevent_get_output(bev)) >
-	    CLIENT_OUTPUT_MAX)
-		bufferevent_disable(bev, EV_READ);
 }
 
 static void
