@@ -71,4 +71,9 @@ smq -t 2 --raw '5:postfix relay.test,' >/dev/null
 smq -t 2 --raw '12:postfix rel' --half-close >/dev/null
 both relay.test "$R" "after garbage input: still answering"
 
+# A map name longer than any zone name (300 bytes): the default zone.
+long=$(printf 'm%.0s' $(seq 300))
+is "$(qraw relay.test "$long")" "$R" "a 300-byte map name: answered from the default zone"
+both relay.test "$R" "after a 300-byte map name: still answering"
+
 done_testing
