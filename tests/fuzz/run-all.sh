@@ -16,7 +16,7 @@ secs=${1:-60}
 [ $# -gt 0 ] && shift
 bdir=${FUZZ_BUILD_DIR:-$top/build-fuzz}
 tree=$bdir/tree
-names=${*:-netstring key txt policy reply dns http}
+names=${*:-netstring key txt policy reply dns http ctl}
 # Longest a single input may take, seconds: a hang is a failure.
 FUZZ_INPUT_TIMEOUT=10
 
