@@ -563,6 +563,7 @@ main(int argc, char **argv)
 	if (check) {
 		printf("%s: configuration OK\n", explicit ||
 		    access(cfgpath, F_OK) == 0 ? cfgpath : "built-in defaults");
+		config_free(d.cfg);
 		return (0);
 	}
 	/* Reloads happen after chdir("/") when detached: keep an absolute path. */
